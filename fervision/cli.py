@@ -1,0 +1,152 @@
+"""The ``fervision`` command: thin wrappers that parse arguments, call the library and print.
+
+Errors a user can cause (missing files, bad checkpoints) are printed as one sentence with
+a non-zero exit status, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import FervisionError
+
+
+def _parse_options(pairs: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` pairs to a dict, values parsed as JSON when they can be (``3``, ``true``, ``"x"``)."""
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise FervisionError(f"model option {pair!r} must look like key=value.")
+        key, value = pair.split("=", 1)
+        try:
+            options[key] = json.loads(value)
+        except json.JSONDecodeError:
+            options[key] = value
+    return options
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from .models.table import model_table
+
+    print(model_table(num_classes=args.num_classes, input_size=args.input_size))
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .training import TrainConfig, train
+
+    cfg = TrainConfig(
+        model=args.model,
+        data=args.data,
+        dataset=args.dataset,
+        output=args.output or f"runs/{args.model}",
+        model_options=_parse_options(args.model_option),
+        img_size=args.img_size,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        warmup_epochs=args.warmup_epochs,
+        loss=args.loss,
+        label_smoothing=args.label_smoothing,
+        soft_labels=args.soft_labels,
+        ema_decay=args.ema,
+        tta_flip=args.tta_flip,
+        select_metric=args.select_metric,
+        time_budget_min=args.time_budget_min,
+        max_train_samples=args.max_train_samples,
+        seed=args.seed,
+        device=args.device,
+        command="fervision " + shlex.join(sys.argv[1:]),
+    )
+    best = train(cfg, resume=args.resume)
+    print(f"best checkpoint: {best}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .training import evaluate_checkpoint
+
+    output = args.output or str(Path(args.checkpoint).with_suffix("")) + f"_{args.dataset}_{args.split}"
+    tta = None if args.tta_flip is None else args.tta_flip == "on"
+    report = evaluate_checkpoint(args.checkpoint, args.dataset, args.data, args.split, args.device, tta, output)
+    print(f"{args.checkpoint} on {args.dataset}/{args.split} (n={report['n']}, flip TTA {'on' if report['tta_flip'] else 'off'})")
+    print(f"accuracy {100 * report['accuracy']:.2f} %   macro-F1 {100 * report['macro_f1']:.2f} %   "
+          f"mean recall {100 * report['mean_recall']:.2f} %")
+    print("per-class recall: " + "  ".join(f"{k} {100 * v['recall']:.1f}" for k, v in report["per_class"].items()))
+    print(f"report: {output}.json, confusion matrix: {output}_confusion.png")
+    if args.bench:
+        from .bench.recognizer import bench_checkpoint
+
+        for line in bench_checkpoint(args.checkpoint):
+            print(line)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fervision", description="Classroom facial-expression analysis.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("models", help="list registered models with parameters, MACs and the papers' figures")
+    p.add_argument("--num-classes", type=int, default=8)
+    p.add_argument("--input-size", type=int, default=None, help="MACs at this size (default: each model's own)")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("train", help="train a registered model on FERPlus, RAF-DB or an image folder")
+    p.add_argument("--model", required=True)
+    p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
+    p.add_argument("--data", required=True, help="dataset folder")
+    p.add_argument("--output", help="run folder (default runs/MODEL)")
+    p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="model option, repeatable (e.g. csa_placement=stages)")
+    p.add_argument("--img-size", type=int, default=112)
+    p.add_argument("--epochs", type=int, default=30)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--warmup-epochs", type=float, default=1.0)
+    p.add_argument("--loss", default="ce", choices=["ce", "focal", "awfl"])
+    p.add_argument("--label-smoothing", type=float, default=0.0)
+    p.add_argument("--soft-labels", action="store_true", help="train on the FERPlus vote distribution")
+    p.add_argument("--ema", type=float, default=0.0, help="EMA decay of weights (0 = off)")
+    p.add_argument("--tta-flip", action="store_true", help="validate with horizontal-flip averaging")
+    p.add_argument("--select-metric", default="accuracy", choices=["accuracy", "macro_f1"])
+    p.add_argument("--time-budget-min", type=float, help="fit the number of epochs into this many minutes")
+    p.add_argument("--max-train-samples", type=int, help="use only the first N samples (smoke tests)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--resume", action="store_true", help="continue from OUTPUT/last_state.pt")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("eval", help="evaluate a checkpoint: accuracy, macro-F1, per-class recall, confusion matrix")
+    p.add_argument("checkpoint")
+    p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
+    p.add_argument("--data", required=True)
+    p.add_argument("--split", default="test")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--tta-flip", choices=["on", "off"], help="default: as recorded in the checkpoint")
+    p.add_argument("--output", help="report path prefix (default: beside the checkpoint)")
+    p.add_argument("--bench", action="store_true", help="also measure faces per second on CPU (and GPU)")
+    p.set_defaults(func=cmd_eval)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except FervisionError as exc:
+        print(f"fervision: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fervision: interrupted; finished work has been saved.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""Batched forward passes from uint8 face tensors to class probabilities.
+
+Shared by the recogniser (faces from video) and evaluation (faces from datasets), so both
+apply exactly the checkpoint's preprocessing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+from torch import nn
+
+from .checkpoint import Preprocessing
+from .data.augment import preprocess
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` picks CUDA when available, else CPU; anything else is passed to ``torch.device``."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+@torch.inference_mode()
+def predict_tensor(
+    model: nn.Module,
+    images: torch.Tensor,
+    pre: Preprocessing,
+    device: torch.device,
+    batch_size: int = 256,
+    tta_flip: bool = False,
+) -> np.ndarray:
+    """Softmax probabilities ``float32 [N, K]`` for uint8 faces ``[N, C, H, W]``.
+
+    On CUDA the forward pass runs in half precision (autocast); ``tta_flip`` averages the
+    prediction with that of the mirrored face.
+    """
+    out = []
+    autocast = (
+        torch.autocast("cuda", dtype=torch.float16) if device.type == "cuda" else contextlib.nullcontext()
+    )
+    for start in range(0, len(images), batch_size):
+        x = preprocess(images[start : start + batch_size].to(device), pre.input_size, pre.in_chans, pre.mean, pre.std)
+        if device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast:
+            p = torch.softmax(model(x).float(), dim=1)
+            if tta_flip:
+                p = (p + torch.softmax(model(x.flip(3)).float(), dim=1)) / 2
+        out.append(p.cpu())
+    if not out:
+        return np.zeros((0, 0), dtype=np.float32)
+    return torch.cat(out).numpy().astype(np.float32)

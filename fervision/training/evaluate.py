@@ -1,0 +1,65 @@
+"""Evaluation of a model or checkpoint on a dataset split: metrics, JSON report, confusion-matrix PNG."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..checkpoint import Preprocessing, atomic_write_bytes, load_checkpoint
+from ..data import FaceTensors, load_dataset
+from ..errors import DataError
+from ..inference import predict_tensor, resolve_device
+from ..metrics import classification_report
+
+
+def evaluate_model(
+    model: nn.Module,
+    data: FaceTensors,
+    pre: Preprocessing,
+    device: torch.device,
+    tta_flip: bool = False,
+    batch_size: int = 256,
+) -> dict[str, Any]:
+    """Classification report of ``model`` on ``data`` (labels must be in the model's order)."""
+    probs = predict_tensor(model, data.images, pre, device, batch_size=batch_size, tta_flip=tta_flip)
+    return classification_report(data.labels.numpy(), probs.argmax(axis=1), data.label_names)
+
+
+def evaluate_checkpoint(
+    checkpoint: str | Path,
+    dataset: str,
+    data_root: str | Path,
+    split: str = "test",
+    device: str = "auto",
+    tta_flip: bool | None = None,
+    output: str | Path | None = None,
+) -> dict[str, Any]:
+    """Evaluate a checkpoint; writes ``<output>.json`` and ``<output>_confusion.png`` when ``output`` is given.
+
+    ``tta_flip=None`` uses the setting recorded in the checkpoint's metrics, so the model
+    card's numbers are reproduced by default.
+    """
+    dev = resolve_device(device)
+    model, meta = load_checkpoint(checkpoint, map_location=dev)
+    data = load_dataset(dataset, data_root, split)
+    if list(data.label_names) != meta.labels:
+        raise DataError(
+            f"{dataset} labels {list(data.label_names)} differ from the checkpoint's {meta.labels}."
+        )
+    if tta_flip is None:
+        tta_flip = bool(meta.metrics.get("tta_flip", False))
+    report = evaluate_model(model, data, meta.preprocessing, dev, tta_flip=tta_flip)
+    report.update({"checkpoint": str(checkpoint), "dataset": dataset, "split": split, "tta_flip": tta_flip})
+    if output is not None:
+        out = Path(output)
+        atomic_write_bytes(out.with_suffix(".json"), (json.dumps(report, indent=2) + "\n").encode())
+        from .plots import save_confusion_matrix  # matplotlib only when a figure is asked for
+
+        save_confusion_matrix(np.asarray(report["confusion_matrix"]), report["labels"], out.parent / f"{out.name}_confusion.png",
+                              title=f"{Path(checkpoint).stem} on {dataset}/{split}")
+    return report

@@ -1,0 +1,424 @@
+"""The training loop behind ``fervision train``.
+
+Data live on the training device as uint8 tensors and are augmented there in batches, so
+the loop never waits for image decoding: on 2 CPU cores and on a GPU alike. Every epoch
+writes a resumable state and, when validation improves, the best checkpoint.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from tqdm import tqdm
+
+from ..checkpoint import CheckpointMeta, Preprocessing, atomic_write_bytes, save_checkpoint
+from ..data import AugmentConfig, FaceTensors, augment, iterate_batches, load_dataset
+from ..errors import FervisionError
+from ..inference import resolve_device
+from ..losses import create_loss
+from ..models import create_model, get_model_config
+from .evaluate import evaluate_model
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run; saved as ``config.json`` beside its outputs."""
+
+    model: str
+    data: str
+    dataset: str = "ferplus"
+    output: str = "runs/default"
+    model_options: dict[str, Any] = field(default_factory=dict)
+    img_size: int = 112
+    epochs: int = 30
+    batch_size: int = 64
+    lr: float = 1e-3
+    weight_decay: float = 0.05
+    warmup_epochs: float = 1.0
+    loss: str = "ce"
+    label_smoothing: float = 0.0
+    focal_gamma: float = 0.1
+    focal_alpha: float = 0.5
+    soft_labels: bool = False
+    ema_decay: float = 0.0
+    augment: dict[str, Any] = field(default_factory=dict)
+    tta_flip: bool = False
+    select_metric: str = "accuracy"
+    val_fraction: float = 0.1
+    time_budget_min: float | None = None
+    max_train_samples: int | None = None
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True
+    half_checkpoint: bool = True
+    command: str = ""
+
+
+@dataclass
+class _Dist:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def _init_distributed(device: torch.device) -> tuple[_Dist, torch.device]:
+    """Join a ``torchrun`` process group when launched by one; otherwise single process."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return _Dist(), device
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if device.type == "cuda":
+        torch.cuda.set_device(local)
+        device = torch.device("cuda", local)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+    return _Dist(dist.get_rank(), world, local), device
+
+
+def git_commit() -> str:
+    """The commit the code runs from (``FERVISION_GIT_COMMIT`` overrides, for copies without ``.git``)."""
+    if os.environ.get("FERVISION_GIT_COMMIT"):
+        return os.environ["FERVISION_GIT_COMMIT"]
+    try:
+        root = Path(__file__).resolve().parents[2]
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def hardware_description(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__})"
+    return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads (torch {torch.__version__})"
+
+
+def _split_train_val(cfg: TrainConfig) -> tuple[FaceTensors, FaceTensors]:
+    """Train and validation sets; datasets without a validation split lose ``val_fraction`` of train, per class."""
+    train = load_dataset(cfg.dataset, cfg.data, "train", soft_labels=cfg.soft_labels)
+    try:
+        val = load_dataset(cfg.dataset, cfg.data, "valid")
+    except FervisionError:
+        g = torch.Generator().manual_seed(cfg.seed)
+        val_idx = []
+        for c in range(train.num_classes):
+            idx = torch.nonzero(train.labels == c).flatten()
+            idx = idx[torch.randperm(len(idx), generator=g)]
+            val_idx.append(idx[: max(1, round(len(idx) * cfg.val_fraction))] if len(idx) > 1 else idx[:0])
+        held = torch.cat(val_idx)
+        mask = torch.ones(len(train), dtype=torch.bool)
+        mask[held] = False
+        train, val = train.subset(torch.nonzero(mask).flatten()), train.subset(held)
+    if cfg.max_train_samples:
+        train = train.subset(slice(0, cfg.max_train_samples))
+        val = val.subset(slice(0, cfg.max_train_samples))
+    return train, val
+
+
+def _param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """No weight decay on norms, biases and scalar gates (the usual AdamW practice)."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim <= 1 else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def _lr_lambda(total_steps: int, warmup_steps: int):
+    def f(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return f
+
+
+class Trainer:
+    """One training run. Construct, then :meth:`fit`."""
+
+    def __init__(self, cfg: TrainConfig) -> None:
+        self.cfg = cfg
+        self.out = Path(cfg.output)
+        self.device = resolve_device(cfg.device)
+        self.dist, self.device = _init_distributed(self.device)
+        torch.manual_seed(cfg.seed)
+        train, val = _split_train_val(cfg)
+        self.labels = train.label_names
+        mc = get_model_config(cfg.model)
+        self.pre = Preprocessing(
+            input_size=cfg.img_size,
+            source_size=train.image_size,
+            color="grey" if train.channels == 1 else "rgb",
+            mean=mc.mean,
+            std=mc.std,
+            crop_margin=0.0 if cfg.dataset == "ferplus" else 0.1,
+        )
+        self.train_data = train.to(self.device)
+        self.val_data = val
+        self.aug = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.augment.items()})
+        self.model = create_model(cfg.model, num_classes=train.num_classes, in_chans=self.pre.in_chans, **cfg.model_options)
+        self.model.to(self.device)
+        if self.device.type == "cuda":
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.net: nn.Module = self.model
+        if self.dist.world_size > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.net = nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
+        self.ema = None
+        if cfg.ema_decay > 0:
+            from timm.utils import ModelEmaV3
+
+            self.ema = ModelEmaV3(self.model, decay=cfg.ema_decay)
+        if cfg.soft_labels:
+            self.loss = create_loss("soft_ce")
+        elif cfg.loss in ("focal", "awfl"):
+            self.loss = create_loss(cfg.loss, gamma=cfg.focal_gamma, alpha=cfg.focal_alpha)
+        elif cfg.loss == "ce":
+            self.loss = create_loss("ce", label_smoothing=cfg.label_smoothing)
+        else:
+            self.loss = create_loss(cfg.loss)
+        self.optimizer = torch.optim.AdamW(_param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
+        self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1000 * self.dist.rank)
+        self.order_generator = torch.Generator().manual_seed(cfg.seed)
+        self.start_epoch = 0
+        self.best = -1.0
+        self.history: list[dict[str, Any]] = []
+        self.elapsed = 0.0
+
+    # -- steps ---------------------------------------------------------------------------
+    def _autocast(self):
+        if self.cfg.amp and self.device.type == "cuda":
+            return torch.autocast("cuda", dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+    def _step(self, idx: torch.Tensor) -> torch.Tensor:
+        idx = idx.to(self.device)
+        x = augment(self.train_data.images[idx], self.cfg.img_size, self.pre.in_chans, self.pre.mean, self.pre.std,
+                    self.aug, self.generator)
+        if self.device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+        target = self.train_data.soft[idx] if self.cfg.soft_labels else self.train_data.labels[idx]
+        with self._autocast():
+            logits = self.net(x)
+        loss = self.loss(logits, target)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+    def _steps_per_epoch(self) -> int:
+        per_rank = math.ceil(len(self.train_data) / self.dist.world_size)
+        return max(1, per_rank // self.cfg.batch_size)
+
+    def _plan_epochs(self) -> int:
+        """With a time budget, time a few real steps plus one validation pass and fit the epochs to it."""
+        if not self.cfg.time_budget_min:
+            return self.cfg.epochs
+        n = len(self.train_data)
+        probe = 12
+        idx = torch.randint(0, n, (probe, self.cfg.batch_size), generator=self.order_generator)
+        lr = [g["lr"] for g in self.optimizer.param_groups]
+        for g in self.optimizer.param_groups:
+            g["lr"] = 0.0  # timing only: the probe must not change the weights
+        self.model.train()
+        for i in range(probe):
+            if i == 2:
+                self._sync()
+                t0 = time.perf_counter()
+            self._step(idx[i])
+        self._sync()
+        step_s = (time.perf_counter() - t0) / (probe - 2)
+        for g, v in zip(self.optimizer.param_groups, lr):
+            g["lr"] = v
+        self.optimizer.state.clear()  # forget the probe's moment estimates
+        t1 = time.perf_counter()
+        evaluate_model(self.model, self.val_data, self.pre, self.device)
+        val_s = time.perf_counter() - t1
+        epoch_s = step_s * self._steps_per_epoch() + val_s
+        epochs = max(1, int(self.cfg.time_budget_min * 60 * 0.9 / epoch_s))
+        if self.dist.world_size > 1:  # every rank must run the same schedule
+            t = torch.tensor([epochs], device=self.device)
+            dist.broadcast(t, 0)
+            epochs = int(t)
+        if self.dist.main:
+            print(f"time budget {self.cfg.time_budget_min} min: {epoch_s:.1f} s/epoch measured -> {epochs} epochs", flush=True)
+        return epochs
+
+    def _out_of_time(self, fit_start: float, epoch: int, epochs: int) -> bool:
+        """With a time budget, stop before an epoch that would overrun it (the best checkpoint is already saved)."""
+        if not self.cfg.time_budget_min or epoch + 1 >= epochs:
+            return False
+        spent = time.perf_counter() - fit_start
+        per_epoch = spent / (epoch + 1 - self.start_epoch)
+        stop = spent + per_epoch > self.cfg.time_budget_min * 60
+        if self.dist.world_size > 1:  # all ranks must agree
+            t = torch.tensor([int(stop)], device=self.device)
+            dist.broadcast(t, 0)
+            stop = bool(t)
+        if stop and self.dist.main:
+            print(f"stopping after epoch {epoch + 1}/{epochs}: the time budget is spent", flush=True)
+        return stop
+
+    def _sync(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+
+    # -- state -----------------------------------------------------------------------------
+    @property
+    def state_path(self) -> Path:
+        return self.out / "last_state.pt"
+
+    def _save_state(self, epoch: int, epochs: int, scheduler: torch.optim.lr_scheduler.LRScheduler) -> None:
+        state = {
+            "epoch": epoch,
+            "epochs": epochs,
+            "best": self.best,
+            "elapsed": self.elapsed,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": scheduler.state_dict(),
+            "ema": self.ema.module.state_dict() if self.ema else None,
+            "history": json.dumps(self.history),
+            "order_rng": self.order_generator.get_state(),
+            "aug_rng": self.generator.get_state().cpu(),
+        }
+        tmp = self.state_path.with_suffix(".tmp")
+        torch.save(state, tmp)
+        os.replace(tmp, self.state_path)
+
+    def _resume(self) -> int | None:
+        """Load ``last_state.pt``; returns the planned number of epochs, or None when there is nothing to resume."""
+        if not self.state_path.is_file():
+            return None
+        saved = json.loads((self.out / "config.json").read_text())
+        for key in ("model", "model_options", "img_size", "dataset", "soft_labels"):
+            if saved.get(key) != dataclasses.asdict(self.cfg)[key]:
+                raise FervisionError(
+                    f"cannot resume {self.out}: it was trained with {key}={saved.get(key)!r}, "
+                    f"not {dataclasses.asdict(self.cfg)[key]!r}."
+                )
+        state = torch.load(self.state_path, map_location=self.device, weights_only=True)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.ema and state["ema"] is not None:
+            self.ema.module.load_state_dict(state["ema"])
+        self.start_epoch = int(state["epoch"]) + 1
+        self.best = float(state["best"])
+        self.elapsed = float(state["elapsed"])
+        self.history = json.loads(state["history"])
+        self.order_generator.set_state(state["order_rng"])
+        self.generator.set_state(state["aug_rng"].to(self.generator.device) if self.device.type == "cuda" else state["aug_rng"])
+        self._scheduler_state = state["scheduler"]
+        return int(state["epochs"])
+
+    def _meta(self, metrics: dict[str, Any]) -> CheckpointMeta:
+        cfg = dataclasses.asdict(self.cfg)
+        return CheckpointMeta(
+            model=self.cfg.model,
+            model_options=dict(self.model.fervision_options),  # type: ignore[attr-defined]
+            labels=list(self.labels),
+            preprocessing=self.pre,
+            dataset={"name": self.cfg.dataset, "train": len(self.train_data) * self.dist.world_size,
+                     "valid": len(self.val_data), "soft_labels": self.cfg.soft_labels},
+            metrics=metrics,
+            training={
+                "command": self.cfg.command,
+                "config": cfg,
+                "git_commit": git_commit(),
+                "hardware": hardware_description(self.device),
+                "world_size": self.dist.world_size,
+                "seed": self.cfg.seed,
+                "wall_time_s": round(self.elapsed, 1),
+            },
+        )
+
+    # -- loop ------------------------------------------------------------------------------
+    def fit(self, resume: bool = False) -> Path:
+        """Train; returns the path of the best checkpoint (``best.safetensors`` in the output folder)."""
+        self.out.mkdir(parents=True, exist_ok=True)
+        self._scheduler_state = None
+        epochs = self._resume() if resume else None
+        if epochs is None:
+            epochs = self._plan_epochs()
+        if self.dist.main:
+            cfg_json = dataclasses.asdict(self.cfg) | {"planned_epochs": epochs}
+            atomic_write_bytes(self.out / "config.json", (json.dumps(cfg_json, indent=2) + "\n").encode())
+            atomic_write_bytes(self.out / "command.txt", (self.cfg.command + "\n").encode())
+        steps = self._steps_per_epoch()
+        scheduler = torch.optim.lr_scheduler.LambdaLR(
+            self.optimizer, _lr_lambda(epochs * steps, int(self.cfg.warmup_epochs * steps))
+        )
+        if self._scheduler_state is not None:
+            scheduler.load_state_dict(self._scheduler_state)
+        best_path = self.out / "best.safetensors"
+        fit_start = time.perf_counter()
+        for epoch in range(self.start_epoch, epochs):
+            t0 = time.perf_counter()
+            self.model.train()
+            total, count = torch.zeros((), device=self.device), 0
+            batches = iterate_batches(len(self.train_data), self.cfg.batch_size, shuffle=True,
+                                      generator=self.order_generator, rank=self.dist.rank,
+                                      world_size=self.dist.world_size, drop_last=True)
+            bar = tqdm(batches, total=steps, desc=f"epoch {epoch + 1}/{epochs}", disable=not self.dist.main,
+                       mininterval=1.0 if sys.stderr.isatty() else 30.0, leave=False)
+            for i, idx in enumerate(bar):
+                loss = self._step(idx)
+                scheduler.step()
+                if self.ema is not None:
+                    self.ema.update(self.model)
+                total += loss
+                count += 1
+                if i % 50 == 0:
+                    bar.set_postfix(loss=f"{float(loss):.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+            eval_model = self.ema.module if self.ema is not None else self.model
+            report = evaluate_model(eval_model, self.val_data, self.pre, self.device, tta_flip=self.cfg.tta_flip)
+            self.elapsed += time.perf_counter() - t0
+            score = report[self.cfg.select_metric]
+            record = {"epoch": epoch + 1, "train_loss": float(total) / max(count, 1),
+                      "val_accuracy": report["accuracy"], "val_macro_f1": report["macro_f1"],
+                      "lr": scheduler.get_last_lr()[0], "elapsed_s": round(self.elapsed, 1)}
+            self.history.append(record)
+            improved = score > self.best
+            if improved:
+                self.best = score
+            if self.dist.main:
+                if improved:
+                    metrics = {"valid": {k: report[k] for k in ("accuracy", "macro_f1", "mean_recall", "n")}
+                               | {"per_class_recall": {c: v["recall"] for c, v in report["per_class"].items()}},
+                               "epoch": epoch + 1, "tta_flip": self.cfg.tta_flip}
+                    save_checkpoint(eval_model, self._meta(metrics), best_path, half=self.cfg.half_checkpoint)
+                with open(self.out / "log.jsonl", "a") as f:
+                    f.write(json.dumps(record) + "\n")
+                self._save_state(epoch, epochs, scheduler)
+                print(f"epoch {epoch + 1}/{epochs} loss {record['train_loss']:.4f} "
+                      f"val acc {report['accuracy']:.4f} macro-F1 {report['macro_f1']:.4f}"
+                      f"{' *' if improved else ''} ({self.elapsed:.0f} s)", flush=True)
+            if self._out_of_time(fit_start, epoch, epochs):
+                break
+        if self.dist.world_size > 1:
+            dist.barrier()
+        return best_path
+
+
+def train(cfg: TrainConfig, resume: bool = False) -> Path:
+    """Run a training job described by ``cfg``; returns the best checkpoint's path."""
+    return Trainer(cfg).fit(resume=resume)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Paper A's Table 2 and paper B's Table 6 ablations on FERPlus: every row trained in
+# parallel on one GPU with the same recipe, seed and wall-clock budget, then its
+# best-by-validation checkpoint evaluated once on test.
+#
+# usage: scripts/ferplus_ablations.sh DATA OUT [BUDGET_MIN] [extra train args...]
+set -uo pipefail
+DATA=$1; OUT=$2; BUDGET=${3:-7}; shift $(( $# < 3 ? $# : 3 ))
+PY=${PYTHON:-python3}
+COMMON=(--dataset ferplus --data "$DATA" --img-size 112 --batch-size 128 --lr 1e-3
+        --weight-decay 0.05 --seed 0 --time-budget-min "$BUDGET" "$@")
+export OMP_NUM_THREADS=1
+mkdir -p "$OUT"
+
+run() {
+  local name=$1; shift
+  if "$PY" -m fervision train "${COMMON[@]}" --output "$OUT/$name" "$@" >"$OUT/$name.log" 2>&1; then
+    "$PY" -m fervision eval "$OUT/$name/best.safetensors" --data "$DATA" --split test \
+      --output "$OUT/$name/test" >>"$OUT/$name.log" 2>&1
+  else
+    echo "$name failed, see $OUT/$name.log" >&2
+  fi
+}
+
+# Paper A, Table 2 (+ the other CSA placement)
+run A1_base            --model convnextv2_pico &
+run A2_awfl            --model convnextv2_pico --loss awfl &
+run A3_csa             --model convnextv2_pico_csa &
+run A4_csa_awfl        --model convnextv2_pico_csa --loss awfl &
+run A5_csa_stages_awfl --model convnextv2_pico_csa --loss awfl --model-option csa_placement=stages &
+# Paper B, Table 6 (+ the other NCA pooling reading) and the MobileNetV3 baselines
+run B1_base_hswish     --model nca_mobilenet --model-option act=hardswish --model-option attention=none &
+run B2_mish            --model nca_mobilenet --model-option attention=none &
+run B3_ca              --model nca_mobilenet --model-option act=hardswish --model-option attention=ca &
+run B4_nca             --model nca_mobilenet --model-option act=hardswish &
+run B5_mish_nca        --model nca_mobilenet &
+run B6_mish_nca_maxavg --model nca_mobilenet --model-option nca_pool=maxavg &
+run B7_mnv3_small      --model mobilenetv3_small_100 &
+run B8_mnv3_large      --model mobilenetv3_large_100 &
+wait
