@@ -142,16 +142,6 @@ def _param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
-def _lr_lambda(total_steps: int, warmup_steps: int):
-    def f(step: int) -> float:
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-    return f
-
-
 class Trainer:
     """One training run. Construct, then :meth:`fit`."""
 
@@ -200,6 +190,7 @@ class Trainer:
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1000 * self.dist.rank)
         self.order_generator = torch.Generator().manual_seed(cfg.seed)
         self.start_epoch = 0
+        self.step = 0
         self.best = -1.0
         self.history: list[dict[str, Any]] = []
         self.elapsed = 0.0
@@ -229,54 +220,20 @@ class Trainer:
         per_rank = math.ceil(len(self.train_data) / self.dist.world_size)
         return max(1, per_rank // self.cfg.batch_size)
 
-    def _plan_epochs(self) -> int:
-        """With a time budget, time a few real steps plus one validation pass and fit the epochs to it."""
-        if not self.cfg.time_budget_min:
-            return self.cfg.epochs
-        n = len(self.train_data)
-        probe = 12
-        idx = torch.randint(0, n, (probe, self.cfg.batch_size), generator=self.order_generator)
-        lr = [g["lr"] for g in self.optimizer.param_groups]
-        for g in self.optimizer.param_groups:
-            g["lr"] = 0.0  # timing only: the probe must not change the weights
-        self.model.train()
-        for i in range(probe):
-            if i == 2:
-                self._sync()
-                t0 = time.perf_counter()
-            self._step(idx[i])
-        self._sync()
-        step_s = (time.perf_counter() - t0) / (probe - 2)
-        for g, v in zip(self.optimizer.param_groups, lr):
-            g["lr"] = v
-        self.optimizer.state.clear()  # forget the probe's moment estimates
-        t1 = time.perf_counter()
-        evaluate_model(self.model, self.val_data, self.pre, self.device)
-        val_s = time.perf_counter() - t1
-        epoch_s = step_s * self._steps_per_epoch() + val_s
-        epochs = max(1, int(self.cfg.time_budget_min * 60 * 0.9 / epoch_s))
-        if self.dist.world_size > 1:  # every rank must run the same schedule
-            t = torch.tensor([epochs], device=self.device)
-            dist.broadcast(t, 0)
-            epochs = int(t)
-        if self.dist.main:
-            print(f"time budget {self.cfg.time_budget_min} min: {epoch_s:.1f} s/epoch measured -> {epochs} epochs", flush=True)
-        return epochs
+    def _lr_factor(self, progress: float) -> float:
+        """Linear warm-up over ``warmup_epochs``, then cosine decay to zero as ``progress`` goes 0 → 1."""
+        warmup = max(1, int(self.cfg.warmup_epochs * self._steps_per_epoch()))
+        cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, progress))))
+        return min((self.step + 1) / warmup, cosine)
 
-    def _out_of_time(self, fit_start: float, epoch: int, epochs: int) -> bool:
-        """With a time budget, stop before an epoch that would overrun it (the best checkpoint is already saved)."""
-        if not self.cfg.time_budget_min or epoch + 1 >= epochs:
-            return False
-        spent = time.perf_counter() - fit_start
-        per_epoch = spent / (epoch + 1 - self.start_epoch)
-        stop = spent + per_epoch > self.cfg.time_budget_min * 60
-        if self.dist.world_size > 1:  # all ranks must agree
-            t = torch.tensor([int(stop)], device=self.device)
-            dist.broadcast(t, 0)
-            stop = bool(t)
-        if stop and self.dist.main:
-            print(f"stopping after epoch {epoch + 1}/{epochs}: the time budget is spent", flush=True)
-        return stop
+    def _progress(self, epochs: int | None, train_time: float) -> float:
+        """Fraction of the run done: by steps, or with a time budget by wall-clock time (same on every rank)."""
+        if epochs is not None:
+            return self.step / (epochs * self._steps_per_epoch())
+        p = torch.tensor([train_time / (self.cfg.time_budget_min * 60)], device=self.device)
+        if self.dist.world_size > 1:
+            dist.broadcast(p, 0)
+        return float(p)
 
     def _sync(self) -> None:
         if self.device.type == "cuda":
@@ -287,15 +244,14 @@ class Trainer:
     def state_path(self) -> Path:
         return self.out / "last_state.pt"
 
-    def _save_state(self, epoch: int, epochs: int, scheduler: torch.optim.lr_scheduler.LRScheduler) -> None:
+    def _save_state(self, epoch: int) -> None:
         state = {
             "epoch": epoch,
-            "epochs": epochs,
+            "step": self.step,
             "best": self.best,
             "elapsed": self.elapsed,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
-            "scheduler": scheduler.state_dict(),
             "ema": self.ema.module.state_dict() if self.ema else None,
             "history": json.dumps(self.history),
             "order_rng": self.order_generator.get_state(),
@@ -305,10 +261,10 @@ class Trainer:
         torch.save(state, tmp)
         os.replace(tmp, self.state_path)
 
-    def _resume(self) -> int | None:
-        """Load ``last_state.pt``; returns the planned number of epochs, or None when there is nothing to resume."""
+    def _resume(self) -> None:
+        """Continue from ``last_state.pt`` when the output folder has one."""
         if not self.state_path.is_file():
-            return None
+            return
         saved = json.loads((self.out / "config.json").read_text())
         for key in ("model", "model_options", "img_size", "dataset", "soft_labels"):
             if saved.get(key) != dataclasses.asdict(self.cfg)[key]:
@@ -322,13 +278,12 @@ class Trainer:
         if self.ema and state["ema"] is not None:
             self.ema.module.load_state_dict(state["ema"])
         self.start_epoch = int(state["epoch"]) + 1
+        self.step = int(state["step"])
         self.best = float(state["best"])
         self.elapsed = float(state["elapsed"])
         self.history = json.loads(state["history"])
         self.order_generator.set_state(state["order_rng"])
         self.generator.set_state(state["aug_rng"].to(self.generator.device) if self.device.type == "cuda" else state["aug_rng"])
-        self._scheduler_state = state["scheduler"]
-        return int(state["epochs"])
 
     def _meta(self, metrics: dict[str, Any]) -> CheckpointMeta:
         cfg = dataclasses.asdict(self.cfg)
@@ -355,47 +310,49 @@ class Trainer:
     def fit(self, resume: bool = False) -> Path:
         """Train; returns the path of the best checkpoint (``best.safetensors`` in the output folder)."""
         self.out.mkdir(parents=True, exist_ok=True)
-        self._scheduler_state = None
-        epochs = self._resume() if resume else None
-        if epochs is None:
-            epochs = self._plan_epochs()
+        if resume:
+            self._resume()
+        epochs = None if self.cfg.time_budget_min else self.cfg.epochs
         if self.dist.main:
-            cfg_json = dataclasses.asdict(self.cfg) | {"planned_epochs": epochs}
-            atomic_write_bytes(self.out / "config.json", (json.dumps(cfg_json, indent=2) + "\n").encode())
+            atomic_write_bytes(self.out / "config.json", (json.dumps(dataclasses.asdict(self.cfg), indent=2) + "\n").encode())
             atomic_write_bytes(self.out / "command.txt", (self.cfg.command + "\n").encode())
         steps = self._steps_per_epoch()
-        scheduler = torch.optim.lr_scheduler.LambdaLR(
-            self.optimizer, _lr_lambda(epochs * steps, int(self.cfg.warmup_epochs * steps))
-        )
-        if self._scheduler_state is not None:
-            scheduler.load_state_dict(self._scheduler_state)
         best_path = self.out / "best.safetensors"
-        fit_start = time.perf_counter()
-        for epoch in range(self.start_epoch, epochs):
+        base_lr = [g["lr"] for g in self.optimizer.param_groups]
+        epoch = self.start_epoch
+        progress = self._progress(epochs, self.elapsed)
+        while progress < 1.0:
             t0 = time.perf_counter()
             self.model.train()
             total, count = torch.zeros((), device=self.device), 0
             batches = iterate_batches(len(self.train_data), self.cfg.batch_size, shuffle=True,
                                       generator=self.order_generator, rank=self.dist.rank,
                                       world_size=self.dist.world_size, drop_last=True)
-            bar = tqdm(batches, total=steps, desc=f"epoch {epoch + 1}/{epochs}", disable=not self.dist.main,
+            of = f"/{epochs}" if epochs else f" ({self.cfg.time_budget_min:g} min budget)"
+            bar = tqdm(batches, total=steps, desc=f"epoch {epoch + 1}{of}", disable=not self.dist.main,
                        mininterval=1.0 if sys.stderr.isatty() else 30.0, leave=False)
-            for i, idx in enumerate(bar):
+            for idx in bar:
+                progress = self._progress(epochs, self.elapsed + time.perf_counter() - t0)
+                if progress >= 1.0:
+                    break
+                factor = self._lr_factor(progress)
+                for g, lr in zip(self.optimizer.param_groups, base_lr):
+                    g["lr"] = lr * factor
                 loss = self._step(idx)
-                scheduler.step()
+                self.step += 1
                 if self.ema is not None:
                     self.ema.update(self.model)
                 total += loss
                 count += 1
-                if i % 50 == 0:
-                    bar.set_postfix(loss=f"{float(loss):.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
+                if count % 50 == 1:
+                    bar.set_postfix(loss=f"{float(loss):.3f}", lr=f"{lr * factor:.2e}")
             eval_model = self.ema.module if self.ema is not None else self.model
             report = evaluate_model(eval_model, self.val_data, self.pre, self.device, tta_flip=self.cfg.tta_flip)
             self.elapsed += time.perf_counter() - t0
             score = report[self.cfg.select_metric]
             record = {"epoch": epoch + 1, "train_loss": float(total) / max(count, 1),
                       "val_accuracy": report["accuracy"], "val_macro_f1": report["macro_f1"],
-                      "lr": scheduler.get_last_lr()[0], "elapsed_s": round(self.elapsed, 1)}
+                      "lr": self.optimizer.param_groups[0]["lr"], "elapsed_s": round(self.elapsed, 1)}
             self.history.append(record)
             improved = score > self.best
             if improved:
@@ -408,12 +365,12 @@ class Trainer:
                     save_checkpoint(eval_model, self._meta(metrics), best_path, half=self.cfg.half_checkpoint)
                 with open(self.out / "log.jsonl", "a") as f:
                     f.write(json.dumps(record) + "\n")
-                self._save_state(epoch, epochs, scheduler)
-                print(f"epoch {epoch + 1}/{epochs} loss {record['train_loss']:.4f} "
+                self._save_state(epoch)
+                print(f"epoch {epoch + 1}{of} loss {record['train_loss']:.4f} "
                       f"val acc {report['accuracy']:.4f} macro-F1 {report['macro_f1']:.4f}"
                       f"{' *' if improved else ''} ({self.elapsed:.0f} s)", flush=True)
-            if self._out_of_time(fit_start, epoch, epochs):
-                break
+            epoch += 1
+            progress = self._progress(epochs, self.elapsed)
         if self.dist.world_size > 1:
             dist.barrier()
         return best_path

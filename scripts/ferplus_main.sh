@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The shipped FERPlus checkpoints: each trained in parallel on one GPU with a wall-clock
+# budget, then its best-by-validation checkpoint evaluated once on test.
+#
+# usage: scripts/ferplus_main.sh DATA OUT [BUDGET_MIN] [extra train args...]
+set -uo pipefail
+DATA=$1; OUT=$2; BUDGET=${3:-8}; shift $(( $# < 3 ? $# : 3 ))
+PY=${PYTHON:-python3}
+COMMON=(--dataset ferplus --data "$DATA" --batch-size 128 --lr 1e-3 --weight-decay 0.05 --seed 0
+        --ema 0.999 --tta-flip --time-budget-min "$BUDGET" "$@")
+export OMP_NUM_THREADS=1
+mkdir -p "$OUT"
+
+run() {
+  local name=$1; shift
+  if "$PY" -m fervision train "${COMMON[@]}" --output "$OUT/$name" "$@" >"$OUT/$name.log" 2>&1; then
+    "$PY" -m fervision eval "$OUT/$name/best.safetensors" --data "$DATA" --split test \
+      --output "$OUT/$name/test" >>"$OUT/$name.log" 2>&1
+  else
+    echo "$name failed, see $OUT/$name.log" >&2
+  fi
+}
+
+run convnextv2_pico_csa_awfl_112 --model convnextv2_pico_csa --loss awfl --img-size 112 &
+run nca_mobilenet_112           --model nca_mobilenet --soft-labels --img-size 112 &
+run nca_mobilenet_48            --model nca_mobilenet --soft-labels --img-size 48 &
+run mobilenetv3_large_64        --model mobilenetv3_large_100 --soft-labels --img-size 64 &
+wait
