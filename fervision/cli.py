@@ -56,6 +56,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         label_smoothing=args.label_smoothing,
         soft_labels=args.soft_labels,
         ema_decay=args.ema,
+        teacher=args.teacher,
+        kd_weight=args.kd_weight,
+        kd_temperature=args.kd_temperature,
         tta_flip=args.tta_flip,
         select_metric=args.select_metric,
         time_budget_min=args.time_budget_min,
@@ -114,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--soft-labels", action="store_true", help="train on the FERPlus vote distribution")
     p.add_argument("--ema", type=float, default=0.0, help="EMA decay of weights (0 = off)")
+    p.add_argument("--teacher", help="checkpoint to distil from (knowledge distillation)")
+    p.add_argument("--kd-weight", type=float, default=0.5, help="share of the distillation term in the loss")
+    p.add_argument("--kd-temperature", type=float, default=2.0)
     p.add_argument("--tta-flip", action="store_true", help="validate with horizontal-flip averaging")
     p.add_argument("--select-metric", default="accuracy", choices=["accuracy", "macro_f1"])
     p.add_argument("--time-budget-min", type=float, help="fit the number of epochs into this many minutes")

@@ -22,11 +22,13 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from ..checkpoint import CheckpointMeta, Preprocessing, atomic_write_bytes, save_checkpoint
+from ..checkpoint import CheckpointMeta, Preprocessing, atomic_write_bytes, load_checkpoint, save_checkpoint
 from ..data import AugmentConfig, FaceTensors, augment, iterate_batches, load_dataset
+from ..data.augment import match_channels, normalize
 from ..errors import FervisionError
 from ..inference import resolve_device
 from ..losses import create_loss
@@ -55,6 +57,9 @@ class TrainConfig:
     focal_alpha: float = 0.5
     soft_labels: bool = False
     ema_decay: float = 0.0
+    teacher: str | None = None
+    kd_weight: float = 0.5
+    kd_temperature: float = 2.0
     augment: dict[str, Any] = field(default_factory=dict)
     tta_flip: bool = False
     select_metric: str = "accuracy"
@@ -186,6 +191,12 @@ class Trainer:
             self.loss = create_loss("ce", label_smoothing=cfg.label_smoothing)
         else:
             self.loss = create_loss(cfg.loss)
+        self.teacher = None
+        if cfg.teacher:
+            self.teacher, teacher_meta = load_checkpoint(cfg.teacher, map_location=self.device)
+            if teacher_meta.labels != list(self.labels):
+                raise FervisionError(f"teacher {cfg.teacher} predicts {teacher_meta.labels}, not {list(self.labels)}.")
+            self.teacher_pre = teacher_meta.preprocessing
         self.optimizer = torch.optim.AdamW(_param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1000 * self.dist.rank)
         self.order_generator = torch.Generator().manual_seed(cfg.seed)
@@ -211,10 +222,32 @@ class Trainer:
         with self._autocast():
             logits = self.net(x)
         loss = self.loss(logits, target)
+        if self.teacher is not None:
+            loss = (1 - self.cfg.kd_weight) * loss + self.cfg.kd_weight * self._distillation(x, logits)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
         return loss.detach()
+
+    @torch.no_grad()
+    def _teacher_input(self, x: torch.Tensor) -> torch.Tensor:
+        """The student's augmented batch, resized and re-normalised for the teacher (same view, its own preprocessing)."""
+        tp = self.teacher_pre
+        pixels = x.float() * torch.tensor(self.pre.std, device=x.device).view(1, -1, 1, 1) \
+            + torch.tensor(self.pre.mean, device=x.device).view(1, -1, 1, 1)
+        pixels = match_channels(pixels, tp.in_chans)
+        if pixels.shape[-1] != tp.input_size:
+            pixels = F.interpolate(pixels, size=(tp.input_size, tp.input_size), mode="bilinear", align_corners=False)
+        return normalize(pixels * 255.0, tp.mean, tp.std)
+
+    def _distillation(self, x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """Hinton et al.'s soft-target loss: T² · KL(teacher_T ‖ student_T)."""
+        t = self.cfg.kd_temperature
+        with torch.no_grad(), self._autocast():
+            teacher_logits = self.teacher(self._teacher_input(x))
+        p_teacher = F.softmax(teacher_logits.float() / t, dim=1)
+        log_p_student = F.log_softmax(logits.float() / t, dim=1)
+        return F.kl_div(log_p_student, p_teacher, reduction="batchmean") * t * t
 
     def _steps_per_epoch(self) -> int:
         per_rank = math.ceil(len(self.train_data) / self.dist.world_size)

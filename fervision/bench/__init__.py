@@ -1,0 +1,1 @@
+"""Benchmarks (``fervision bench``, ``fervision eval --bench``); measured, never asserted in unit tests."""

@@ -1,0 +1,96 @@
+"""``ExpressionRecognizer``: face crops in, emotion probabilities out.
+
+The checkpoint decides the preprocessing (colour, resolution, normalisation), so callers
+pass raw crops of any size and never need to know how the model was trained.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+import torch
+
+from .checkpoint import CheckpointMeta, load_checkpoint
+from .errors import CheckpointError
+from .inference import predict_tensor, resolve_device
+
+DEFAULT_CHECKPOINT = "nca_mobilenet_ferplus"
+"""The checkpoint behind ``from_checkpoint("default")`` (see README: Choosing the default)."""
+
+
+def checkpoint_dir() -> Path:
+    """Where shipped checkpoints live: ``$FERVISION_CHECKPOINTS`` or the repository's ``checkpoints/``."""
+    env = os.environ.get("FERVISION_CHECKPOINTS")
+    return Path(env) if env else Path(__file__).resolve().parents[1] / "checkpoints"
+
+
+def list_checkpoints() -> list[str]:
+    """Names of the shipped checkpoints (file stems in :func:`checkpoint_dir`)."""
+    folder = checkpoint_dir()
+    return sorted(p.stem for p in folder.glob("*.safetensors")) if folder.is_dir() else []
+
+
+def resolve_checkpoint(name_or_path: str | Path) -> Path:
+    """A path as given, or a shipped checkpoint by name (``default`` included)."""
+    path = Path(name_or_path)
+    if path.suffix == ".safetensors" or path.exists():
+        return path
+    name = DEFAULT_CHECKPOINT if str(name_or_path) == "default" else str(name_or_path)
+    candidate = checkpoint_dir() / f"{name}.safetensors"
+    if not candidate.is_file():
+        known = ", ".join(["default", *list_checkpoints()])
+        raise CheckpointError(f"No checkpoint named {name_or_path!r}; shipped ones are: {known}.")
+    return candidate
+
+
+class ExpressionRecognizer:
+    """Batched facial-expression recognition with a fervision checkpoint."""
+
+    def __init__(self, model: torch.nn.Module, meta: CheckpointMeta, device: torch.device, batch_size: int = 64,
+                 tta_flip: bool | None = None) -> None:
+        self.model = model
+        self.meta = meta
+        self.device = device
+        self.batch_size = batch_size
+        self.tta_flip = bool(meta.metrics.get("tta_flip", False)) if tta_flip is None else tta_flip
+        if device.type == "cuda":
+            self.model = self.model.to(memory_format=torch.channels_last)
+
+    @classmethod
+    def from_checkpoint(cls, path_or_name: str | Path = "default", device: str = "auto", **kwargs: object) -> "ExpressionRecognizer":
+        """Load a checkpoint file or a shipped one by name (``"default"``, ``"nca_mobilenet_ferplus"``, …)."""
+        dev = resolve_device(device)
+        model, meta = load_checkpoint(resolve_checkpoint(path_or_name), map_location=dev)
+        return cls(model, meta, dev, **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.meta.labels)
+
+    def _prepare(self, face: np.ndarray) -> np.ndarray:
+        """One crop → uint8 ``[C, S, S]`` at the training faces' resolution, in the model's colour."""
+        face = np.asarray(face)
+        if face.dtype != np.uint8 or face.ndim not in (2, 3) or min(face.shape[:2]) < 1:
+            raise ValueError("each face must be a non-empty uint8 array, HxW (grey) or HxWx3 (RGB)")
+        pre = self.meta.preprocessing
+        if pre.color == "grey" and face.ndim == 3:
+            face = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)
+        elif pre.color == "rgb" and face.ndim == 2:
+            face = cv2.cvtColor(face, cv2.COLOR_GRAY2RGB)
+        s = pre.source_size
+        if face.shape[:2] != (s, s):
+            shrink = face.shape[0] > s and face.shape[1] > s
+            face = cv2.resize(face, (s, s), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        return face[None] if face.ndim == 2 else face.transpose(2, 0, 1)
+
+    def predict(self, faces: Sequence[np.ndarray]) -> np.ndarray:
+        """Probabilities ``float32 [N, len(labels)]`` (rows sum to 1) for uint8 crops of any size."""
+        if len(faces) == 0:
+            return np.zeros((0, len(self.labels)), dtype=np.float32)
+        batch = torch.from_numpy(np.stack([self._prepare(f) for f in faces]))
+        return predict_tensor(self.model, batch, self.meta.preprocessing, self.device,
+                              batch_size=self.batch_size, tta_flip=self.tta_flip)
