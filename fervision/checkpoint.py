@@ -81,6 +81,13 @@ class CheckpointMeta:
         )
 
 
+def _umask_mode() -> int:
+    """The permissions an ordinary ``open()`` would give a new file (mkstemp's own are 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file and a rename, so readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -88,6 +95,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -107,6 +115,7 @@ def save_checkpoint(model: nn.Module, meta: CheckpointMeta, path: str | Path, ha
     os.close(fd)
     try:
         save_file(state, tmp, metadata={METADATA_KEY: json.dumps(meta_json)})
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

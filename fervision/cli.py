@@ -73,8 +73,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    from .recognizer import resolve_checkpoint
     from .training import evaluate_checkpoint
 
+    args.checkpoint = str(resolve_checkpoint(args.checkpoint))
     output = args.output or str(Path(args.checkpoint).with_suffix("")) + f"_{args.dataset}_{args.split}"
     tta = None if args.tta_flip is None else args.tta_flip == "on"
     report = evaluate_checkpoint(args.checkpoint, args.dataset, args.data, args.split, args.device, tta, output)
@@ -130,7 +132,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("eval", help="evaluate a checkpoint: accuracy, macro-F1, per-class recall, confusion matrix")
-    p.add_argument("checkpoint")
+    p.add_argument("checkpoint", help="checkpoint file, or a shipped name such as 'default'")
     p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
     p.add_argument("--data", required=True)
     p.add_argument("--split", default="test")

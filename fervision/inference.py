@@ -23,7 +23,14 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return torch.device(device)
 
 
-@torch.inference_mode()
+def use_channels_last(model: nn.Module, device: torch.device) -> bool:
+    """NHWC on CUDA always; on CPU only for models whose config says it was measured faster."""
+    if device.type == "cuda":
+        return True
+    config = getattr(model, "fervision_config", None)
+    return bool(config is not None and config.cpu_channels_last)
+
+
 def predict_tensor(
     model: nn.Module,
     images: torch.Tensor,
@@ -32,18 +39,35 @@ def predict_tensor(
     batch_size: int = 256,
     tta_flip: bool = False,
 ) -> np.ndarray:
-    """Softmax probabilities ``float32 [N, K]`` for uint8 faces ``[N, C, H, W]``.
+    """Softmax probabilities ``float32 [N, K]`` for uint8 faces ``[N, C, H, W]`` (``model`` must be in eval mode).
 
     On CUDA the forward pass runs in half precision (autocast); ``tta_flip`` averages the
     prediction with that of the mirrored face.
     """
+    channels_last = use_channels_last(model, device)
+    if channels_last:
+        with torch.no_grad():  # outside inference mode, so the weights stay trainable
+            model.to(memory_format=torch.channels_last)
+    return _predict(model, images, pre, device, batch_size, tta_flip, channels_last)
+
+
+@torch.inference_mode()
+def _predict(
+    model: nn.Module,
+    images: torch.Tensor,
+    pre: Preprocessing,
+    device: torch.device,
+    batch_size: int,
+    tta_flip: bool,
+    channels_last: bool,
+) -> np.ndarray:
     out = []
     autocast = (
         torch.autocast("cuda", dtype=torch.float16) if device.type == "cuda" else contextlib.nullcontext()
     )
     for start in range(0, len(images), batch_size):
         x = preprocess(images[start : start + batch_size].to(device), pre.input_size, pre.in_chans, pre.mean, pre.std)
-        if device.type == "cuda":
+        if channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         with autocast:
             p = torch.softmax(model(x).float(), dim=1)

@@ -18,7 +18,7 @@ from .checkpoint import CheckpointMeta, load_checkpoint
 from .errors import CheckpointError
 from .inference import predict_tensor, resolve_device
 
-DEFAULT_CHECKPOINT = "nca_mobilenet_ferplus"
+DEFAULT_CHECKPOINT = "nca_mobilenet_fast_ferplus"
 """The checkpoint behind ``from_checkpoint("default")`` (see README: Choosing the default)."""
 
 
@@ -51,14 +51,13 @@ class ExpressionRecognizer:
     """Batched facial-expression recognition with a fervision checkpoint."""
 
     def __init__(self, model: torch.nn.Module, meta: CheckpointMeta, device: torch.device, batch_size: int = 64,
-                 tta_flip: bool | None = None) -> None:
+                 tta_flip: bool = False) -> None:
+        """``tta_flip`` averages each face with its mirror image: slightly more accurate, half the speed."""
         self.model = model
         self.meta = meta
         self.device = device
         self.batch_size = batch_size
-        self.tta_flip = bool(meta.metrics.get("tta_flip", False)) if tta_flip is None else tta_flip
-        if device.type == "cuda":
-            self.model = self.model.to(memory_format=torch.channels_last)
+        self.tta_flip = tta_flip
 
     @classmethod
     def from_checkpoint(cls, path_or_name: str | Path = "default", device: str = "auto", **kwargs: object) -> "ExpressionRecognizer":

@@ -108,7 +108,7 @@ class CSA(nn.Module):
 
     @property
     def alpha(self) -> float:
-        return float(torch.sigmoid(self.theta))
+        return float(torch.sigmoid(self.theta.detach()))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a = torch.sigmoid(self.theta)

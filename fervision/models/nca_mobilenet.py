@@ -124,6 +124,7 @@ class NCAMobileNet(nn.Module):
         source="Paper B (NCA-MobileNet)",
         paper={"params_m": 3.54, "mflops": 825.93, "ferplus_acc": 88.84, "rafdb_acc": 85.90},
         default_options={"act": "mish", "attention": "nca", "nca_pool": "localmax"},
+        cpu_channels_last=True,  # 1.4x faster at batch 32 on 2 cores (48 px, 301 -> 412 faces/s)
     )
 )
 def nca_mobilenet(num_classes: int, in_chans: int, **options: object) -> nn.Module:

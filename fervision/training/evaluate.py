@@ -25,8 +25,17 @@ def evaluate_model(
     tta_flip: bool = False,
     batch_size: int = 256,
 ) -> dict[str, Any]:
-    """Classification report of ``model`` on ``data`` (labels must be in the model's order)."""
-    probs = predict_tensor(model, data.images, pre, device, batch_size=batch_size, tta_flip=tta_flip)
+    """Classification report of ``model`` on ``data`` (labels must be in the model's order).
+
+    The model is evaluated in eval mode (BatchNorm running statistics, no dropout) and
+    returned to the mode it was in.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        probs = predict_tensor(model, data.images, pre, device, batch_size=batch_size, tta_flip=tta_flip)
+    finally:
+        model.train(was_training)
     return classification_report(data.labels.numpy(), probs.argmax(axis=1), data.label_names)
 
 

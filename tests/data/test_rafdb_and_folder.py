@@ -1,0 +1,64 @@
+import cv2
+import numpy as np
+import pytest
+
+from fervision.data import load_dataset, load_image_folder, load_rafdb
+from fervision.errors import DataError
+from fervision.labels import RAFDB_LABELS
+
+
+def _build_rafdb(root, n_train=5, n_test=3):
+    base = root / "basic"
+    (base / "EmoLabel").mkdir(parents=True)
+    (base / "Image" / "aligned").mkdir(parents=True)
+    lines = []
+    for split, n in (("train", n_train), ("test", n_test)):
+        for i in range(1, n + 1):
+            name = f"{split}_{i:05d}"
+            label = (i % 7) + 1
+            img = np.full((100, 100, 3), 0, np.uint8)
+            img[..., 2] = 30 * label  # red channel encodes the label (BGR on disk)
+            cv2.imwrite(str(base / "Image" / "aligned" / f"{name}_aligned.jpg"), img)
+            lines.append(f"{name}.jpg {label}")
+    (base / "EmoLabel" / "list_patition_label.txt").write_text("\n".join(lines) + "\n")
+
+
+def test_rafdb_official_layout(tmp_path):
+    _build_rafdb(tmp_path)
+    train = load_rafdb(tmp_path, "train")
+    test = load_dataset("rafdb", tmp_path / "basic", "test")
+    assert len(train) == 5 and len(test) == 3
+    assert train.label_names == RAFDB_LABELS
+    assert train.images.shape == (5, 3, 100, 100)
+    # labels 1..7 become 0..6, and images are RGB (red channel first)
+    assert train.labels.tolist() == [(i % 7) for i in range(1, 6)]
+    assert abs(int(train.images[0, 0].float().mean()) - 30 * 2) <= 2
+
+
+def test_rafdb_errors(tmp_path):
+    with pytest.raises(DataError, match="not RAF-DB"):
+        load_rafdb(tmp_path, "train")
+    _build_rafdb(tmp_path)
+    with pytest.raises(DataError, match="splits"):
+        load_rafdb(tmp_path, "valid")
+    (tmp_path / "basic" / "Image" / "aligned" / "train_00001_aligned.jpg").unlink()
+    with pytest.raises(DataError, match="cannot be read"):
+        load_rafdb(tmp_path, "train")
+
+
+def test_image_folder(tmp_path):
+    for label, value in (("happy", 200), ("sad", 50)):
+        (tmp_path / "train" / label).mkdir(parents=True)
+        for i in range(3):
+            cv2.imwrite(str(tmp_path / "train" / label / f"{i}.png"), np.full((30, 40), value, np.uint8))
+    data = load_image_folder(tmp_path, "train", size=24, grey=True)
+    assert data.label_names == ("happy", "sad")
+    assert data.images.shape == (6, 1, 24, 24)
+    assert data.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    reordered = load_image_folder(tmp_path, "train", size=24, label_names=("sad", "happy"))
+    assert reordered.label_names == ("sad", "happy") and reordered.channels == 3
+    sad = reordered.images[reordered.labels == 0].float().mean()
+    happy = reordered.images[reordered.labels == 1].float().mean()
+    assert sad < 60 < 190 < happy
+    with pytest.raises(DataError, match="missing"):
+        load_image_folder(tmp_path, "train", label_names=("happy", "angry"))

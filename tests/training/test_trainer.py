@@ -1,0 +1,84 @@
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from fervision import ExpressionRecognizer
+from fervision.checkpoint import read_metadata
+from fervision.errors import FervisionError
+from fervision.training import TrainConfig, evaluate_checkpoint, train
+
+from ..conftest import make_faces
+
+
+@pytest.fixture
+def tiny_ferplus(tmp_path):
+    """A FERPlus-layout folder of easy synthetic faces (class = blob position), votes all on the label."""
+    root = tmp_path / "ferplus"
+    root.mkdir()
+    for split, n, seed in (("train", 640, 0), ("valid", 80, 1), ("test", 80, 2)):
+        images, labels = make_faces(n, seed=seed)
+        votes = np.zeros((n, 10), np.uint8)
+        votes[np.arange(n), labels] = 10
+        np.savez(root / f"{split}.npz", images=images[..., 0], votes_label_csv=votes)
+    return root
+
+
+def _cfg(root, out, **kw):
+    base = dict(model="nca_mobilenet", data=str(root), output=str(out), img_size=32, epochs=6, batch_size=32,
+                lr=1e-3, warmup_epochs=0.5, device="cpu", model_options={"attention": "none"}, command="pytest")
+    return TrainConfig(**{**base, **kw})
+
+
+def test_train_save_load_predict_round_trip(tiny_ferplus, tmp_path):
+    best = train(_cfg(tiny_ferplus, tmp_path / "run"))
+    meta = read_metadata(best)
+    assert meta.labels[0] == "neutral" and len(meta.labels) == 8
+    assert meta.preprocessing.input_size == 32 and meta.preprocessing.color == "grey"
+    assert meta.training["command"] == "pytest" and meta.training["config"]["epochs"] == 6
+    assert (tmp_path / "run" / "command.txt").read_text().strip() == "pytest"
+    assert meta.metrics["valid"]["accuracy"] > 0.5  # easy data: far above the 1/4 chance level
+
+    report = evaluate_checkpoint(best, "ferplus", tiny_ferplus, "test", device="cpu", output=tmp_path / "rep")
+    assert report["accuracy"] > 0.5
+    assert json.loads((tmp_path / "rep.json").read_text())["n"] == 80
+    assert (tmp_path / "rep_confusion.png").stat().st_size > 1000
+
+    rec = ExpressionRecognizer.from_checkpoint(best, device="cpu")
+    images, labels = make_faces(16, seed=5)
+    grey = [im[..., 0] for im in images]
+    rgb_big = [np.repeat(np.kron(im, np.ones((3, 3, 1), np.uint8)), 3, axis=2) for im in images]  # 144×144 RGB
+    p_grey, p_rgb = rec.predict(grey), rec.predict(rgb_big)
+    assert p_grey.shape == (16, 8) and p_grey.dtype == np.float32
+    assert np.allclose(p_grey.sum(1), 1, atol=1e-5)
+    assert (p_grey.argmax(1) == labels).mean() > 0.5
+    assert (p_rgb.argmax(1) == p_grey.argmax(1)).mean() > 0.8
+
+
+def test_resume_continues_where_it_stopped(tiny_ferplus, tmp_path):
+    out = tmp_path / "run"
+    train(_cfg(tiny_ferplus, out, epochs=1, max_train_samples=64))
+    train(_cfg(tiny_ferplus, out, epochs=2, max_train_samples=64), resume=True)
+    epochs = [json.loads(line)["epoch"] for line in (out / "log.jsonl").read_text().splitlines()]
+    assert epochs == [1, 2]
+    state = torch.load(out / "last_state.pt", weights_only=True)
+    assert state["epoch"] == 1 and state["step"] == 2 * (64 // 32)
+    with pytest.raises(FervisionError, match="cannot resume"):
+        train(_cfg(tiny_ferplus, out, epochs=3, img_size=48, max_train_samples=64), resume=True)
+
+
+def test_time_budget_stops_training(tiny_ferplus, tmp_path):
+    out = tmp_path / "run"
+    train(_cfg(tiny_ferplus, out, time_budget_min=0.05, max_train_samples=64, loss="awfl"))
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert log and log[-1]["elapsed_s"] < 0.05 * 60 + 10
+    assert log[-1]["lr"] < 1e-3 * 0.2  # the cosine schedule ran out with the budget
+
+
+def test_soft_labels_and_distillation_train(tiny_ferplus, tmp_path):
+    teacher = train(_cfg(tiny_ferplus, tmp_path / "teacher", epochs=1, max_train_samples=64))
+    best = train(_cfg(tiny_ferplus, tmp_path / "student", epochs=1, max_train_samples=64, soft_labels=True,
+                      teacher=str(teacher), img_size=24, model="mobilenetv3_small_100", model_options={}))
+    meta = read_metadata(best)
+    assert meta.dataset["soft_labels"] and meta.training["config"]["teacher"] == str(teacher)
