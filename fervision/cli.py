@@ -93,6 +93,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_recognize(args: argparse.Namespace) -> int:
+    from .engine.detectors import create_detector
+    from .engine.still import analyse_image, faces_csv, read_image, write_image
+    from .outputs.overlay import draw_faces
+    from .recognizer import ExpressionRecognizer
+
+    image = read_image(args.image)
+    out_dir = Path(args.output) if args.output else Path(args.image).resolve().parent
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FervisionError(f"cannot create output folder {out_dir} ({exc.strerror}).") from None
+    recognizer = ExpressionRecognizer.from_checkpoint(args.model, device=args.device)
+    frame = analyse_image(image, create_detector(args.detector), recognizer)
+    stem = Path(args.image).stem
+    annotated, table = out_dir / f"{stem}_annotated.jpg", out_dir / f"{stem}_faces.csv"
+    try:
+        write_image(annotated, draw_faces(image, frame, blur=args.blur_faces))
+        table.write_text(faces_csv(frame))
+    except OSError as exc:
+        raise FervisionError(f"cannot write to {out_dir} ({exc.strerror}).") from None
+    print(f"{args.image}: {len(frame)} face(s), model {recognizer.meta.model} ({args.model})")
+    for i, (box, emotion) in enumerate(zip(frame.xyxy.astype(int), frame.emotions())):
+        print(f"  face {i}: {emotion:<10} {frame.probs[i].max():.0%}  box {tuple(box.tolist())}")
+    if not len(frame):
+        print("  no face found")
+    print(f"wrote {annotated} and {table}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fervision", description="Classroom facial-expression analysis.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +131,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-classes", type=int, default=8)
     p.add_argument("--input-size", type=int, default=None, help="MACs at this size (default: each model's own)")
     p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("recognize", help="find the faces in an image and read their expressions")
+    p.add_argument("image")
+    p.add_argument("--output", help="folder for IMAGE_annotated.jpg and IMAGE_faces.csv (default: beside the image)")
+    p.add_argument("--model", default="default", help="shipped checkpoint name or checkpoint file")
+    p.add_argument("--detector", default="mediapipe")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated image")
+    p.set_defaults(func=cmd_recognize)
 
     p = sub.add_parser("train", help="train a registered model on FERPlus, RAF-DB or an image folder")
     p.add_argument("--model", required=True)

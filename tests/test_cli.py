@@ -25,3 +25,27 @@ def test_console_entry_point_runs_without_traceback(tmp_path):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "holds no FERPlus data" in result.stderr
+
+
+def test_recognize_writes_annotated_image_and_csv(tmp_path, capsys):
+    from .conftest import ROOT
+
+    assert main(["recognize", str(ROOT / "assets" / "sample_face_pexels.jpg"), "--output", str(tmp_path), "--device", "cpu"]) == 0
+    assert "1 face(s)" in capsys.readouterr().out
+    rows = (tmp_path / "sample_face_pexels_faces.csv").read_text().splitlines()
+    assert rows[0].split(",")[:8] == ["face", "x1", "y1", "x2", "y2", "det_score", "emotion", "confidence"]
+    assert rows[0].split(",")[8:] == [f"p_{x}" for x in ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt")]
+    assert len(rows) == 2
+    probs = [float(v) for v in rows[1].split(",")[8:]]
+    assert abs(sum(probs) - 1) < 1e-3
+    assert (tmp_path / "sample_face_pexels_annotated.jpg").stat().st_size > 10_000
+
+
+def test_recognize_bad_image_inputs(tmp_path, capsys):
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    text = tmp_path / "notes.jpg"
+    text.write_text("not an image")
+    for path, message in ((tmp_path / "missing.jpg", "No image file"), (empty, "empty"), (text, "not an image")):
+        assert main(["recognize", str(path)]) == 2
+        assert message in capsys.readouterr().err

@@ -1,0 +1,20 @@
+# Two entry points, each creating/updating the virtual environment on its own:
+#   make run   - analyse the bundled sample image with the shipped default model
+#   make test  - run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test
+
+$(STAMP): pyproject.toml
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(VENV)/bin/fervision recognize assets/sample_face_pexels.jpg --output runs/sample
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q

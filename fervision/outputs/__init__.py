@@ -1,0 +1,1 @@
+"""Outputs that read a :class:`~fervision.engine.frame.FaceFrame`: overlays, files, plots."""
