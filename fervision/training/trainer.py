@@ -325,7 +325,7 @@ class Trainer:
             model_options=dict(self.model.fervision_options),  # type: ignore[attr-defined]
             labels=list(self.labels),
             preprocessing=self.pre,
-            dataset={"name": self.cfg.dataset, "train": len(self.train_data) * self.dist.world_size,
+            dataset={"name": self.cfg.dataset, "train": len(self.train_data),
                      "valid": len(self.val_data), "soft_labels": self.cfg.soft_labels},
             metrics=metrics,
             training={

@@ -82,3 +82,25 @@ def test_soft_labels_and_distillation_train(tiny_ferplus, tmp_path):
                       teacher=str(teacher), img_size=24, model="mobilenetv3_small_100", model_options={}))
     meta = read_metadata(best)
     assert meta.dataset["soft_labels"] and meta.training["config"]["teacher"] == str(teacher)
+
+
+def test_two_process_ddp_run_with_torchrun(tiny_ferplus, tmp_path):
+    """The same entry point under ``torchrun`` (gloo on CPU): ranks share one schedule, rank 0 writes."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           "-m", "fervision", "train", "--model", "mobilenetv3_small_100", "--data", str(tiny_ferplus),
+           "--img-size", "32", "--epochs", "2", "--batch-size", "16", "--max-train-samples", "128",
+           "--device", "cpu", "--output", str(out)]
+    result = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2]  # written once, by rank 0
+    meta = read_metadata(out / "best.safetensors")
+    assert meta.training["world_size"] == 2 and meta.dataset["train"] == 128
+    state = torch.load(out / "last_state.pt", weights_only=True)
+    assert state["step"] == 2 * (64 // 16)  # each rank saw its half of the data per epoch
