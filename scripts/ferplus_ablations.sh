@@ -12,15 +12,8 @@ COMMON=(--dataset ferplus --data "$DATA" --img-size 112 --batch-size 128 --lr 1e
 export OMP_NUM_THREADS=1
 mkdir -p "$OUT"
 
-run() {
-  local name=$1; shift
-  if "$PY" -m fervision train "${COMMON[@]}" --output "$OUT/$name" "$@" >"$OUT/$name.log" 2>&1; then
-    "$PY" -m fervision eval "$OUT/$name/best.safetensors" --data "$DATA" --split test \
-      --output "$OUT/$name/test" >>"$OUT/$name.log" 2>&1
-  else
-    echo "$name failed, see $OUT/$name.log" >&2
-  fi
-}
+# shellcheck source=scripts/_run_lib.sh
+source "$(dirname "$0")/_run_lib.sh"
 
 # Paper A, Table 2 (+ the other CSA placement)
 run A1_base            --model convnextv2_pico &

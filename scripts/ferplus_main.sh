@@ -11,15 +11,8 @@ COMMON=(--dataset ferplus --data "$DATA" --batch-size 128 --lr 1e-3 --weight-dec
 export OMP_NUM_THREADS=1
 mkdir -p "$OUT"
 
-run() {
-  local name=$1; shift
-  if "$PY" -m fervision train "${COMMON[@]}" --output "$OUT/$name" "$@" >"$OUT/$name.log" 2>&1; then
-    "$PY" -m fervision eval "$OUT/$name/best.safetensors" --data "$DATA" --split test \
-      --output "$OUT/$name/test" >>"$OUT/$name.log" 2>&1
-  else
-    echo "$name failed, see $OUT/$name.log" >&2
-  fi
-}
+# shellcheck source=scripts/_run_lib.sh
+source "$(dirname "$0")/_run_lib.sh"
 
 run convnextv2_pico_csa_awfl_112 --model convnextv2_pico_csa --loss awfl --img-size 112 &
 run nca_mobilenet_112           --model nca_mobilenet --soft-labels --img-size 112 &

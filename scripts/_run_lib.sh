@@ -1,0 +1,12 @@
+# Sourced by the scripts/ferplus_*.sh runners. Needs: PY, COMMON (array), OUT, DATA.
+# run NAME ARGS...: train with COMMON + ARGS into $OUT/NAME, then evaluate the
+# best-by-validation checkpoint once on test (log in $OUT/NAME.log).
+run() {
+  local name=$1; shift
+  if "$PY" -m fervision train "${COMMON[@]}" --output "$OUT/$name" "$@" >"$OUT/$name.log" 2>&1; then
+    "$PY" -m fervision eval "$OUT/$name/best.safetensors" --data "$DATA" --split test \
+      --output "$OUT/$name/test" >>"$OUT/$name.log" 2>&1
+  else
+    echo "$name failed, see $OUT/$name.log" >&2
+  fi
+}
