@@ -1,0 +1,37 @@
+"""Which faces to (re)classify in this frame under a CPU budget.
+
+On a GPU every face is classified every frame. On a CPU, at most ``max_per_frame`` faces
+are classified per frame, oldest label first (round-robin), and a face whose label would
+become older than ``max_age_s`` is always included, so no label is ever older than that.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class RecognitionScheduler:
+    def __init__(self, max_per_frame: int | None = None, max_age_s: float = 1.0) -> None:
+        self.max_per_frame = max_per_frame
+        self.max_age_s = max_age_s
+        self._last: dict[int, float] = {}
+        self._prev_time: float | None = None
+
+    def select(self, student_ids: np.ndarray, time_s: float) -> np.ndarray:
+        """Indices into ``student_ids`` to classify now (unconfirmed faces, id −1, always are)."""
+        ids = np.asarray(student_ids)
+        # A label refreshed now must still be fresh at the next frame, one frame interval away.
+        step = 0.0 if self._prev_time is None else max(0.0, time_s - self._prev_time)
+        self._prev_time = time_s
+        if self.max_per_frame is None:
+            chosen = np.arange(len(ids))
+        else:
+            age = np.array([time_s - self._last.get(int(s), -np.inf) if s > 0 else np.inf for s in ids])
+            order = np.argsort(-age, kind="stable")
+            due = [i for i in order if age[i] + step > self.max_age_s]
+            rest = [i for i in order if age[i] + step <= self.max_age_s]
+            chosen = np.array(sorted(due + rest[: max(0, self.max_per_frame - len(due))]), dtype=np.int64)
+        for i in chosen:
+            if ids[i] > 0:
+                self._last[int(ids[i])] = time_s
+        return chosen

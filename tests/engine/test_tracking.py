@@ -1,0 +1,70 @@
+import numpy as np
+
+from fervision.engine.tracking import StudentTracker, box_iou
+
+
+def _box(cx, cy, s=40):
+    return [cx - s / 2, cy - s / 2, cx + s / 2, cy + s / 2]
+
+
+def test_iou():
+    a = np.array([[0, 0, 10, 10]], np.float32)
+    b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]], np.float32)
+    assert np.allclose(box_iou(a, b), [[1.0, 1 / 3, 0.0]])
+
+
+def test_one_frame_false_detection_gets_no_id_and_one_frame_miss_keeps_the_id():
+    tr = StudentTracker()
+    fps = 25
+    ids = []
+    for i in range(20):
+        boxes = [_box(100, 100)]
+        if i == 5:
+            boxes.append(_box(400, 300))  # a one-frame false detection
+        if i == 10:
+            boxes = []  # the detector misses the student once
+        ids.append(tr.update(np.array(boxes, np.float32), i / fps).tolist())
+    assert ids[0] == [-1]  # not confirmed on first sight
+    assert all(frame[0] == 1 for frame in ids[1:10] + ids[11:])
+    assert ids[5] == [1, -1]
+    assert tr.next_id == 2  # nobody else ever got an id
+
+
+def test_student_hidden_for_seconds_gets_the_old_id_back_nearby():
+    tr = StudentTracker(max_lost_s=10.0)
+    t = 0.0
+    for _ in range(10):
+        a, b = tr.update(np.array([_box(100, 100), _box(300, 100)], np.float32), t)
+        t += 0.04
+    hidden_until = t + 6.0  # student 1 hidden behind someone for 6 s
+    while t < hidden_until:
+        tr.update(np.array([_box(300, 100)], np.float32), t)
+        t += 0.04
+    back = tr.update(np.array([_box(108, 96), _box(300, 100)], np.float32), t)  # moved a little
+    assert back.tolist() == [a, b]
+
+
+def test_lost_longer_than_the_limit_is_a_new_student():
+    tr = StudentTracker(max_lost_s=2.0)
+    for i in range(3):
+        first = tr.update(np.array([_box(100, 100)], np.float32), i * 0.04)
+    later = [tr.update(np.array([_box(100, 100)], np.float32), 5.0 + i * 0.04) for i in range(3)]
+    assert first[0] == 1 and later[-1][0] == 2
+
+
+def test_crossing_students_keep_their_ids():
+    tr = StudentTracker()
+    ids = []
+    for i in range(40):  # two faces walk past each other horizontally, one slightly lower
+        x = 50 + 10 * i
+        boxes = np.array([_box(x, 100), _box(450 - 10 * i, 130)], np.float32)
+        ids.append(tr.update(boxes, i * 0.04).tolist())
+    assert ids[1] == [1, 2]
+    assert all(frame == [1, 2] for frame in ids[1:])
+
+
+def test_irregular_timestamps_and_empty_frames():
+    tr = StudentTracker()
+    assert tr.update(np.zeros((0, 4), np.float32), 0.0).tolist() == []
+    tr.update(np.array([_box(50, 50)], np.float32), 0.1)
+    assert tr.update(np.array([_box(52, 50)], np.float32), 0.9).tolist() == [1]
