@@ -123,6 +123,19 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_annotate(args: argparse.Namespace) -> int:
+    from .engine.annotate import annotate
+
+    result = annotate(args.input, args.output, model=args.model, detector=args.detector, device=args.device,
+                      stride=args.stride, blur_faces=args.blur_faces, max_faces_per_frame=args.max_faces_per_frame,
+                      min_face_score=args.min_face_score)
+    print(f"{args.input}: {result.frames} frames ({result.processed} analysed), {result.students} student(s)"
+          + (f", {result.failed_frames} frame(s) failed to decode and were skipped" if result.failed_frames else ""))
+    for kind, path in result.outputs.items():
+        print(f"  {kind:<9} {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fervision", description="Classroom facial-expression analysis.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -140,6 +153,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated image")
     p.set_defaults(func=cmd_recognize)
+
+    p = sub.add_parser("annotate", help="analyse a video, camera or images: annotated video, CSV timelines, plot")
+    p.add_argument("input", help="video file, image file or folder, or a camera index such as 0")
+    p.add_argument("--output", help="output folder (default: next to the input)")
+    p.add_argument("--model", default="default", help="shipped checkpoint name or checkpoint file")
+    p.add_argument("--detector", default="mediapipe")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--stride", type=int, default=1, help="analyse every N-th frame (the video keeps all frames)")
+    p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated output")
+    p.add_argument("--max-faces-per-frame", type=int, help="classify at most N faces per frame (round-robin)")
+    p.add_argument("--min-face-score", type=float, default=0.5, help="detector confidence threshold (default 0.5)")
+    p.set_defaults(func=cmd_annotate)
 
     p = sub.add_parser("train", help="train a registered model on FERPlus, RAF-DB or an image folder")
     p.add_argument("--model", required=True)

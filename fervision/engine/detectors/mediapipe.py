@@ -25,6 +25,8 @@ class MediaPipeDetector:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         import mediapipe as mp  # imported lazily: it loads TensorFlow Lite
 
+        self.min_confidence = min_confidence
+
         self._detector = mp.solutions.face_detection.FaceDetection(
             model_selection=1 if model == "full" else 0, min_detection_confidence=min_confidence
         )
@@ -34,6 +36,8 @@ class MediaPipeDetector:
         result = self._detector.process(np.ascontiguousarray(image_bgr[..., ::-1]))
         boxes, scores = [], []
         for det in result.detections or []:
+            if det.score[0] < self.min_confidence:  # BlazeFace's own threshold lets some lower scores through
+                continue
             box = det.location_data.relative_bounding_box
             x1, y1 = box.xmin * w, box.ymin * h
             x2, y2 = x1 + box.width * w, y1 + box.height * h

@@ -1,0 +1,82 @@
+"""Wires the stops of the video road for one frame: detect → track → crop → recognise → smooth.
+
+The processing itself is plain sequential code; decoding and encoding run on their own
+threads (see ``sources.py`` and ``outputs/video.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+
+import cv2
+import numpy as np
+
+from ..recognizer import ExpressionRecognizer
+from .detectors import FaceDetector
+from .frame import FaceFrame, crop_faces
+from .scheduler import RecognitionScheduler
+from .smoothing import ProbabilitySmoother
+from .sources import VideoFrame
+from .tracking import StudentTracker
+
+
+class Pipeline:
+    """Turns each :class:`VideoFrame` into a :class:`FaceFrame` with ids and smoothed probabilities.
+
+    ``timings`` accumulates seconds per stage (detect, track, recognise) for ``fervision bench``.
+    """
+
+    def __init__(
+        self,
+        detector: FaceDetector,
+        recognizer: ExpressionRecognizer,
+        tracker: StudentTracker | None = None,
+        smoother: ProbabilitySmoother | None = None,
+        scheduler: RecognitionScheduler | None = None,
+    ) -> None:
+        self.detector = detector
+        self.recognizer = recognizer
+        self.tracker = tracker or StudentTracker()
+        self.smoother = smoother or ProbabilitySmoother()
+        self.scheduler = scheduler or RecognitionScheduler()
+        self.timings: dict[str, float] = defaultdict(float)
+
+    @property
+    def labels(self) -> list[str]:
+        return self.recognizer.labels
+
+    def process(self, frame: VideoFrame) -> FaceFrame:
+        t0 = time.perf_counter()
+        faces = self.detector(frame.image)
+        faces.time_s, faces.index, faces.labels = frame.time_s, frame.index, self.labels
+        t1 = time.perf_counter()
+        faces.student_ids = self.tracker.update(faces.xyxy, frame.time_s)
+        t2 = time.perf_counter()
+        faces.probs = self._recognise(frame, faces)
+        t3 = time.perf_counter()
+        self.timings["detect"] += t1 - t0
+        self.timings["track"] += t2 - t1
+        self.timings["recognise"] += t3 - t2
+        return faces
+
+    def _recognise(self, frame: VideoFrame, faces: FaceFrame) -> np.ndarray:
+        k = len(self.labels)
+        probs = np.full((len(faces), k), 1.0 / k, np.float32)
+        if not len(faces):
+            return probs
+        chosen = self.scheduler.select(faces.student_ids, frame.time_s)
+        if len(chosen):
+            rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
+            crops = crop_faces(rgb, faces.xyxy[chosen], self.recognizer.meta.preprocessing.crop_margin)
+            fresh = self.recognizer.predict(crops)
+            for row, i in enumerate(chosen):
+                sid = int(faces.student_ids[i])
+                probs[i] = self.smoother.update(sid, fresh[row], frame.time_s) if sid > 0 else fresh[row]
+        fresh_rows = set(chosen.tolist())
+        for i, sid in enumerate(faces.student_ids):
+            if i not in fresh_rows and sid > 0:
+                previous = self.smoother.get(int(sid))
+                if previous is not None:
+                    probs[i] = previous
+        return probs

@@ -1,0 +1,63 @@
+"""The lesson timeline PNG: the class's emotion distribution over time (stacked area) above
+one strip per student coloured by their top emotion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..checkpoint import atomic_write_bytes
+from ..labels import colour_bgr
+from .record import LessonRecord
+
+
+def _rgb(label: str) -> tuple[float, float, float]:
+    b, g, r = colour_bgr(label)
+    return (r / 255, g / 255, b / 255)
+
+
+def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Path:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    students = sorted(record.students)
+    seconds = sorted(record.seconds)
+    height = 2.6 + 0.22 * max(len(students), 1)
+    fig, (ax_class, ax_students) = plt.subplots(
+        2, 1, figsize=(10, height), dpi=100, sharex=True,
+        gridspec_kw={"height_ratios": [2.2, 0.22 * max(len(students), 1) + 0.4]},
+    )
+    colours = [_rgb(label) for label in record.labels]
+    if seconds:
+        shares = np.stack([record.class_shares(s) for s in seconds], axis=1)
+        ax_class.stackplot(np.array(seconds) + 0.5, shares, colors=colours, step=None)
+    ax_class.set_ylim(0, 1)
+    ax_class.set_ylabel("share of faces")
+    ax_class.set_title(title or "Class emotion distribution over time", fontsize=10)
+    for row, sid in enumerate(students):
+        timeline = record.students[sid].timeline
+        times = np.array([t for t, _ in timeline])
+        emotions = [e for _, e in timeline]
+        widths = np.diff(np.append(times, times[-1] + (np.median(np.diff(times)) if len(times) > 1 else 0.04)))
+        ax_students.broken_barh(list(zip(times, np.maximum(widths, 0.04))), (row - 0.4, 0.8),
+                                facecolors=[colours[e] for e in emotions])
+    ax_students.set_yticks(range(len(students)), [f"#{s}" for s in students], fontsize=7)
+    ax_students.set_ylim(-0.6, max(len(students), 1) - 0.4)
+    ax_students.invert_yaxis()
+    ax_students.set_xlabel("time (s)")
+    ax_students.set_ylabel("students")
+    fig.legend(handles=[Patch(color=c, label=l) for c, l in zip(colours, record.labels)],
+               loc="upper right", ncol=4, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, 0.93))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    path = Path(path)
+    atomic_write_bytes(path, buf.getvalue())
+    return path

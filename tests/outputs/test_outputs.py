@@ -1,0 +1,98 @@
+import csv
+
+import av
+import numpy as np
+
+from fervision.engine.frame import FaceFrame
+from fervision.outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink, faces_header
+from fervision.outputs.overlay import draw_faces
+from fervision.outputs.record import LessonRecord
+from fervision.outputs.timeline import save_timeline
+from fervision.outputs.video import H264Writer
+
+from ..conftest import ROOT, shared_path
+
+LABELS = ["neutral", "happiness", "sadness"]
+
+
+def _frame(index, t, ids, tops):
+    probs = np.full((len(ids), 3), 0.1, np.float32)
+    for i, top in enumerate(tops):
+        probs[i, top] = 0.8
+    xyxy = np.array([[10 + 50 * i, 10, 50 + 50 * i, 50] for i in range(len(ids))], np.float32).reshape(-1, 4)
+    return FaceFrame(xyxy=xyxy, confidence=np.full(len(ids), 0.9, np.float32), time_s=t, index=index,
+                     student_ids=np.array(ids), probs=probs, labels=LABELS)
+
+
+def _read(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_csv_sinks_schema_and_incremental_rows(tmp_path):
+    record = LessonRecord(LABELS)
+    frames = [_frame(0, 0.0, [1, 2], [1, 0]), _frame(1, 0.5, [1, 2], [1, 2]), _frame(2, 1.2, [1, -1], [2, 0])]
+    with FacesCsvSink(tmp_path / "f.csv", LABELS) as fs, ClassCsvSink(tmp_path / "c.csv", record) as cs, \
+            StudentsCsvSink(tmp_path / "s.csv", record) as ss:
+        for i, fr in enumerate(frames):
+            record.add(fr)
+            for sink in (fs, cs, ss):
+                sink.write(fr)
+            if i == 1:  # written as we go: an interrupted run keeps finished frames
+                assert len(_read(tmp_path / "f.csv")) == 1 + 4
+    faces = _read(tmp_path / "f.csv")
+    assert faces[0] == faces_header(LABELS)
+    assert faces[0][-3:] == ["p_neutral", "p_happiness", "p_sadness"]
+    assert faces[1][:3] == ["0", "0.000", "1"] and faces[1][8] == "happiness"
+    assert len(faces) == 1 + 6
+    students = _read(tmp_path / "s.csv")
+    assert students[0] == ["student_id", "first_s", "last_s", "frames", "dominant_emotion",
+                           "share_neutral", "share_happiness", "share_sadness"]
+    assert students[1][:5] == ["1", "0.000", "1.200", "3", "happiness"]
+    assert [float(v) for v in students[1][5:]] == [0.0, round(2 / 3, 4), round(1 / 3, 4)]
+    assert len(students) == 3  # the unconfirmed face (-1) is not a student
+    classes = _read(tmp_path / "c.csv")
+    assert classes[0] == ["time_s", "faces", "share_neutral", "share_happiness", "share_sadness"]
+    assert classes[1][:2] == ["0", "2.00"] and [float(v) for v in classes[1][2:]] == [0.25, 0.5, 0.25]
+    assert classes[2][0] == "1" and [float(v) for v in classes[2][2:]] == [0.5, 0.0, 0.5]
+
+
+def test_overlay_draws_and_blurs():
+    image = np.random.default_rng(0).integers(0, 256, (100, 200, 3), dtype=np.uint8)
+    frame = _frame(0, 0.0, [1], [1])
+    drawn = draw_faces(image, frame)
+    blurred = draw_faces(image, frame, blur=True)
+    assert drawn.shape == image.shape and not np.array_equal(drawn, image)
+    inner = (slice(25, 45), slice(20, 40))
+    assert np.array_equal(drawn[inner], image[inner])  # inside the box stays sharp ...
+    assert not np.array_equal(blurred[inner], image[inner])  # ... unless privacy blur is on
+
+
+def test_timeline_png(tmp_path):
+    record = LessonRecord(LABELS)
+    for i in range(50):
+        record.add(_frame(i, i * 0.1, [1, 2], [i % 3, 1]))
+    path = save_timeline(record, tmp_path / "t.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 5000
+
+
+def test_h264_writer_keeps_size_fps_and_audio(tmp_path):
+    src = shared_path("data", "media", "single_face.mp4")
+    out = tmp_path / "a.mp4"
+    with H264Writer(out, 30.0, (640, 360), audio_from=src) as w:
+        for i in range(30):
+            w.write(np.full((360, 640, 3), 4 * i, np.uint8), i / 30)
+    with av.open(str(out)) as c:
+        video = c.streams.video[0]
+        assert video.codec_context.name == "h264" and (video.width, video.height) == (640, 360)
+        assert float(video.average_rate) == 30.0 and video.frames == 30
+        assert len(c.streams.audio) == 1
+    assert not (tmp_path / "a.partial.mp4").exists()
+
+
+def test_h264_writer_without_audio(tmp_path):
+    with H264Writer(tmp_path / "b.mp4", 25.0, (33, 21), audio_from=ROOT / "README.md") as w:  # odd size, no audio
+        for i in range(5):
+            w.write(np.zeros((21, 33, 3), np.uint8), i / 25)
+    with av.open(str(tmp_path / "b.mp4")) as c:
+        assert c.streams.video[0].frames == 5 and not c.streams.audio
