@@ -136,6 +136,23 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "detect":
+        from .bench.detection import bench_detectors, format_scores
+
+        if not args.data:
+            raise FervisionError("bench detect needs --data (a folder with ground_truth.json and images/).")
+        print(format_scores(bench_detectors(args.data)))
+        return 0
+    from .bench.pipeline import bench_video, format_bench
+
+    if not args.data:
+        raise FervisionError("bench video needs --data VIDEO.")
+    print(format_bench(bench_video(args.data, model=args.model, detector=args.detector, device=args.device,
+                                   max_frames=args.max_frames, tiles=args.tiles)))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fervision", description="Classroom facial-expression analysis.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,7 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image")
     p.add_argument("--output", help="folder for IMAGE_annotated.jpg and IMAGE_faces.csv (default: beside the image)")
     p.add_argument("--model", default="default", help="shipped checkpoint name or checkpoint file")
-    p.add_argument("--detector", default="mediapipe")
+    p.add_argument("--detector", default="yunet", choices=["yunet", "mediapipe"])
     p.add_argument("--device", default="auto")
     p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated image")
     p.set_defaults(func=cmd_recognize)
@@ -158,13 +175,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="video file, image file or folder, or a camera index such as 0")
     p.add_argument("--output", help="output folder (default: next to the input)")
     p.add_argument("--model", default="default", help="shipped checkpoint name or checkpoint file")
-    p.add_argument("--detector", default="mediapipe")
+    p.add_argument("--detector", default="yunet", choices=["yunet", "mediapipe"])
     p.add_argument("--device", default="auto")
     p.add_argument("--stride", type=int, default=1, help="analyse every N-th frame (the video keeps all frames)")
     p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated output")
     p.add_argument("--max-faces-per-frame", type=int, help="classify at most N faces per frame (round-robin)")
-    p.add_argument("--min-face-score", type=float, default=0.5, help="detector confidence threshold (default 0.5)")
+    p.add_argument("--min-face-score", type=float, help="detector confidence threshold (default: the detector's own)")
     p.set_defaults(func=cmd_annotate)
+
+    p = sub.add_parser("bench", help="benchmarks: face detection accuracy/speed, end-to-end video throughput")
+    p.add_argument("what", choices=["detect", "video"])
+    p.add_argument("--data", help="detect: folder with ground_truth.json; video: a video file")
+    p.add_argument("--model", default="default")
+    p.add_argument("--detector", default="yunet", choices=["yunet", "mediapipe"])
+    p.add_argument("--tiles", type=int, default=1)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--max-frames", type=int, default=300)
+    p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("train", help="train a registered model on FERPlus, RAF-DB or an image folder")
     p.add_argument("--model", required=True)

@@ -23,7 +23,7 @@ from ..outputs.record import LessonRecord
 from ..outputs.timeline import save_timeline
 from ..outputs.video import H264Writer
 from ..recognizer import ExpressionRecognizer
-from .detectors import create_detector
+from .detectors import DEFAULT_DETECTOR, create_detector
 from .frame import FaceFrame
 from .pipeline import Pipeline
 from .scheduler import RecognitionScheduler
@@ -62,12 +62,12 @@ def annotate(
     source_spec: str,
     output: str | Path | None = None,
     model: str = "default",
-    detector: str = "mediapipe",
+    detector: str = DEFAULT_DETECTOR,
     device: str = "auto",
     stride: int = 1,
     blur_faces: bool = False,
     max_faces_per_frame: int | None = None,
-    min_face_score: float = 0.5,
+    min_face_score: float | None = None,
     progress: bool = True,
 ) -> AnnotateResult:
     """Annotate a source; returns what was written. Interrupting keeps every finished frame."""
@@ -78,7 +78,7 @@ def annotate(
     recognizer = ExpressionRecognizer.from_checkpoint(model, device=device)
     still = isinstance(source, ImageSource)
     pipeline = Pipeline(
-        create_detector(detector, min_confidence=min_face_score),
+        create_detector(detector, **({} if min_face_score is None else {"min_confidence": min_face_score})),
         recognizer,
         tracker=StudentTracker(min_hits=1 if still else 2),
         scheduler=RecognitionScheduler(max_per_frame=max_faces_per_frame),

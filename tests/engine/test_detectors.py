@@ -42,3 +42,63 @@ def test_crops_are_clipped_to_the_image():
     crops = crop_faces(image, np.array([[-10, -10, 30, 40], [70, 90, 120, 130]], np.float32), margin=0.1)
     assert crops[0].shape == (45, 34, 3)  # y: 0..40+5, x: 0..30+4
     assert crops[1].shape[0] >= 1 and crops[1].shape[1] >= 1
+
+
+def test_yunet_is_the_default_and_ships_with_the_repo():
+    from fervision.engine.detectors import DEFAULT_DETECTOR
+    from fervision.engine.detectors.yunet import find_yunet
+
+    assert DEFAULT_DETECTOR == "yunet"
+    assert find_yunet().parent == ROOT / "checkpoints"
+    frame = create_detector()(read_image(ROOT / "assets" / "sample_face_pexels.jpg"))
+    assert len(frame) == 1 and frame.confidence[0] >= 0.7
+
+
+def test_yunet_counts_on_real_photos():
+    detector = create_detector("yunet")
+    assert len(detector(read_image(shared_path("data", "media", "multi_face.jpg")))) == 5
+    # YuNet takes one dog's face for a human one (score 0.77, a known false positive); nothing
+    # in the dogs photo scores like a clear human face.
+    dogs = detector(read_image(shared_path("data", "media", "voc_groups", "dogs.jpg")))
+    assert len(dogs) <= 1 and np.all(dogs.confidence < 0.8)
+
+
+def test_missing_yunet_file_is_one_sentence(tmp_path):
+    from fervision.engine.detectors.yunet import find_yunet
+    from fervision.errors import FervisionError
+
+    assert find_yunet(ROOT / "checkpoints" / "face_detection_yunet_2023mar.onnx").is_file()
+    monkey_root = tmp_path / "fresh"
+    monkey_root.mkdir()
+    with pytest.raises(FervisionError, match="needs its model file"):
+        find_yunet(tmp_path / "nope.onnx", search=[])
+
+
+def test_tiles_cover_the_frame_with_overlap():
+    from fervision.engine.detectors.tiling import tile_windows
+
+    windows = tile_windows(1920, 1080, 3, overlap=0.2)
+    assert len(windows) == 9
+    assert min(w[0] for w in windows) == 0 and max(w[2] for w in windows) >= 1920
+    assert min(w[1] for w in windows) == 0 and max(w[3] for w in windows) >= 1080
+    assert windows[1][0] < windows[0][2]  # neighbours overlap
+
+
+def test_nms_keeps_the_best_of_overlapping_boxes():
+    from fervision.engine.detectors.nms import nms
+
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], np.float32)
+    assert nms(boxes, np.array([0.5, 0.9, 0.7])).tolist() == [1, 2]
+
+
+def test_tiling_finds_faces_the_whole_frame_misses():
+    """The bundled face, pasted small into a large empty frame: BlazeFace alone misses it, tiles find it."""
+    import cv2
+
+    face = read_image(ROOT / "assets" / "sample_face_pexels.jpg")[60:360, 280:580]
+    canvas = np.full((1080, 1920, 3), 90, np.uint8)
+    canvas[700:740, 1500:1540] = cv2.resize(face, (40, 40), interpolation=cv2.INTER_AREA)
+    plain = create_detector("mediapipe")(canvas)
+    tiled = create_detector("mediapipe", tiles=3)(canvas)
+    assert len(plain) == 0
+    assert len(tiled) >= 1 and np.all(tiled.xyxy[:, 0] > 1400)

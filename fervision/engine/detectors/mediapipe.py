@@ -52,5 +52,8 @@ class MediaPipeDetector:
 
 
 @register_detector("mediapipe")
-def mediapipe_detector(model: str = "full", min_confidence: float = 0.5) -> MediaPipeDetector:
-    return MediaPipeDetector(model=model, min_confidence=min_confidence)
+def mediapipe_detector(model: str = "full", min_confidence: float = 0.5, tiles: int = 1) -> object:
+    """``tiles=N`` also runs BlazeFace on an N×N grid of overlapping tiles (for small faces)."""
+    from .tiling import TiledDetector
+
+    return TiledDetector(MediaPipeDetector(model=model, min_confidence=min_confidence), grid=tiles)

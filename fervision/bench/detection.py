@@ -1,0 +1,130 @@
+"""Face-detection benchmark on an annotated image set (``fervision bench detect``).
+
+Ground truth: ``ground_truth.json`` mapping image file → ``boxes_xywh`` (+ WIDER FACE's
+``invalid`` flags, whose boxes are ignored). A detection is correct when it overlaps an
+unmatched ground-truth face with IoU ≥ 0.5 (greedy, highest score first). Recall is
+reported by face size, sqrt(w·h): < 24, 24–48 and ≥ 48 px; precision over all sizes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..engine.detectors import create_detector
+from ..engine.still import read_image
+from ..engine.tracking import box_iou
+from ..errors import FervisionError
+
+BUCKETS = (("<24", 0, 24), ("24-48", 24, 48), (">=48", 48, 1e9))
+
+
+@dataclass
+class DetectionScore:
+    name: str
+    found: dict[str, int] = field(default_factory=lambda: {b[0]: 0 for b in BUCKETS})
+    total: dict[str, int] = field(default_factory=lambda: {b[0]: 0 for b in BUCKETS})
+    true_positives: int = 0
+    detections: int = 0
+    seconds: float = 0.0
+    images: int = 0
+
+    def recall(self, bucket: str) -> float:
+        return self.found[bucket] / max(self.total[bucket], 1)
+
+    @property
+    def recall_24_plus(self) -> float:
+        keys = ("24-48", ">=48")
+        return sum(self.found[k] for k in keys) / max(sum(self.total[k] for k in keys), 1)
+
+    @property
+    def precision(self) -> float:
+        return self.true_positives / max(self.detections, 1)
+
+    @property
+    def ms_per_image(self) -> float:
+        return 1000 * self.seconds / max(self.images, 1)
+
+
+def load_ground_truth(data: str | Path) -> tuple[Path, dict[str, Any]]:
+    root = Path(data)
+    gt_file = root / "ground_truth.json"
+    if not gt_file.is_file():
+        raise FervisionError(f"{root} has no ground_truth.json (expected the wider_classroom layout).")
+    images = root / "images" if (root / "images").is_dir() else root
+    return images, json.loads(gt_file.read_text())
+
+
+def score_detector(name: str, detector, images: Path, truth: dict[str, Any], iou: float = 0.5) -> DetectionScore:
+    score = DetectionScore(name)
+    for file, ann in sorted(truth.items()):
+        image = read_image(images / file)
+        xywh = np.asarray(ann["boxes_xywh"], np.float32).reshape(-1, 4)
+        valid = ~np.asarray(ann.get("invalid", [0] * len(xywh)), bool)
+        gt = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:]], axis=1)
+        sizes = np.sqrt(np.clip(xywh[:, 2] * xywh[:, 3], 0, None))
+        t0 = time.perf_counter()
+        found = detector(image)
+        score.seconds += time.perf_counter() - t0
+        score.images += 1
+        order = np.argsort(-found.confidence)
+        overlaps = box_iou(found.xyxy[order], gt)
+        matched = np.zeros(len(gt), bool)
+        for row in overlaps:
+            candidates = np.where(~matched & (row >= iou))[0]
+            if len(candidates):
+                best = candidates[row[candidates].argmax()]
+                matched[best] = True
+                if valid[best]:
+                    score.true_positives += 1
+                    score.detections += 1
+            else:
+                score.detections += 1
+        for label, lo, hi in BUCKETS:
+            in_bucket = valid & (sizes >= lo) & (sizes < hi)
+            score.total[label] += int(in_bucket.sum())
+            score.found[label] += int((in_bucket & matched).sum())
+    return score
+
+
+DEFAULT_SETTINGS: list[tuple[str, str, dict[str, Any]]] = [
+    ("mediapipe full", "mediapipe", {}),
+    ("mediapipe full, 2x2 tiles", "mediapipe", {"tiles": 2}),
+    ("mediapipe full, 3x3 tiles", "mediapipe", {"tiles": 3}),
+    ("mediapipe short, 3x3 tiles", "mediapipe", {"model": "short", "tiles": 3}),
+    ("yunet 0.6", "yunet", {"min_confidence": 0.6}),
+    ("yunet 0.75", "yunet", {"min_confidence": 0.75}),
+    ("yunet 0.6, 2x2 tiles", "yunet", {"min_confidence": 0.6, "tiles": 2}),
+]
+
+
+def bench_detectors(data: str | Path, settings=DEFAULT_SETTINGS) -> list[DetectionScore]:
+    images, truth = load_ground_truth(data)
+    scores = []
+    for label, name, options in settings:
+        try:
+            detector = create_detector(name, **options)
+        except FervisionError as exc:
+            print(f"skipping {label}: {exc}")
+            continue
+        scores.append(score_detector(label, detector, images, truth))
+    return scores
+
+
+def format_scores(scores: list[DetectionScore]) -> str:
+    head = "| detector | recall <24 | recall 24-48 | recall >=48 | recall >=24 | precision | ms/image |"
+    lines = [head, "|---|---|---|---|---|---|---|"]
+    for s in scores:
+        lines.append(
+            f"| {s.name} | {100 * s.recall('<24'):.1f} % | {100 * s.recall('24-48'):.1f} % | {100 * s.recall('>=48'):.1f} % | "
+            f"{100 * s.recall_24_plus:.1f} % | {100 * s.precision:.1f} % | {s.ms_per_image:.0f} |"
+        )
+    if scores:
+        t = scores[0].total
+        lines.append(f"\n{scores[0].images} images; faces per size bucket: " + ", ".join(f"{k}: {v}" for k, v in t.items()))
+    return "\n".join(lines)

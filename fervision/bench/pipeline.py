@@ -1,0 +1,89 @@
+"""End-to-end throughput on a video (``fervision bench video``): decode-only fps, then the full
+pipeline's fps with the time split per stage (decode wait, detect, track, recognise, draw, encode)."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+
+import torch
+
+from ..engine.detectors import DEFAULT_DETECTOR, create_detector
+from ..engine.pipeline import Pipeline
+from ..engine.sources import VideoFileSource
+from ..outputs.overlay import draw_faces
+from ..outputs.video import H264Writer
+from ..recognizer import ExpressionRecognizer
+
+
+@dataclass
+class VideoBench:
+    video: str
+    size: tuple[int, int]
+    source_fps: float
+    device: str
+    frames: int = 0
+    faces: int = 0
+    decode_only_fps: float = 0.0
+    pipeline_fps: float = 0.0
+    stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
+
+
+def bench_video(video: str | Path, model: str = "default", detector: str = DEFAULT_DETECTOR, device: str = "auto",
+                max_frames: int = 300, tiles: int = 1) -> VideoBench:
+    with VideoFileSource(video) as src:
+        t0 = time.perf_counter()
+        n = sum(1 for _ in islice(src, max_frames))
+        decode_fps = n / (time.perf_counter() - t0)
+    recognizer = ExpressionRecognizer.from_checkpoint(model, device=device)
+    pipeline = Pipeline(create_detector(detector, tiles=tiles), recognizer)
+    stages = {"decode": 0.0, "draw": 0.0, "encode": 0.0}
+    with VideoFileSource(video) as src, tempfile.TemporaryDirectory() as tmp:
+        result = VideoBench(str(video), (src.width, src.height), src.fps or 0.0, str(recognizer.device))
+        writer = H264Writer(Path(tmp) / "bench.mp4", src.fps or 25.0, (src.width, src.height))
+        start = time.perf_counter()
+        frames = iter(src)
+        while result.frames < max_frames:
+            t = time.perf_counter()
+            frame = next(frames, None)
+            stages["decode"] += time.perf_counter() - t
+            if frame is None:
+                break
+            faces = pipeline.process(frame)
+            t = time.perf_counter()
+            image = draw_faces(frame.image, faces)
+            t2 = time.perf_counter()
+            writer.write(image, frame.time_s)
+            t3 = time.perf_counter()
+            stages["draw"] += t2 - t
+            stages["encode"] += t3 - t2
+            result.frames += 1
+            result.faces += len(faces)
+        t = time.perf_counter()
+        writer.close()
+        stages["encode"] += time.perf_counter() - t
+        total = time.perf_counter() - start
+    if recognizer.device.type == "cuda":
+        torch.cuda.synchronize()
+    result.decode_only_fps = decode_fps
+    result.pipeline_fps = result.frames / total
+    result.stages = {"decode (wait)": stages["decode"], **dict(pipeline.timings), "draw": stages["draw"],
+                     "encode (wait + finish)": stages["encode"]}
+    return result
+
+
+def format_bench(b: VideoBench) -> str:
+    total = sum(b.stages.values())
+    lines = [
+        f"{b.video}: {b.size[0]}x{b.size[1]} at {b.source_fps:.2f} fps, {b.frames} frames, "
+        f"{b.faces / max(b.frames, 1):.1f} faces/frame, device {b.device}, {torch.get_num_threads()} CPU threads",
+        f"decode only:   {b.decode_only_fps:7.1f} fps",
+        f"full pipeline: {b.pipeline_fps:7.1f} fps = {b.pipeline_fps / max(b.decode_only_fps, 1e-9):.2f} x decode-only"
+        + (f" = {b.pipeline_fps / b.source_fps:.2f} x real time" if b.source_fps else ""),
+        "time per stage (ms/frame): " + ", ".join(f"{k} {1000 * v / max(b.frames, 1):.1f}" for k, v in b.stages.items())
+        + f" (sum {1000 * total / max(b.frames, 1):.1f})",
+    ]
+    return "\n".join(lines)

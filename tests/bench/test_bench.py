@@ -1,0 +1,42 @@
+import json
+
+import cv2
+import numpy as np
+
+from fervision.bench.detection import format_scores, score_detector
+from fervision.bench.pipeline import bench_video, format_bench
+from fervision.engine.frame import FaceFrame
+from fervision.outputs.video import H264Writer
+
+from ..conftest import ROOT
+
+
+def test_detection_scoring_by_hand(tmp_path):
+    cv2.imwrite(str(tmp_path / "a.png"), np.zeros((200, 200, 3), np.uint8))
+    truth = {"a.png": {"boxes_xywh": [[10, 10, 20, 20], [100, 100, 30, 30], [150, 10, 40, 40], [60, 60, 50, 50]],
+                       "invalid": [0, 0, 0, 1]}}
+
+    def detector(image):  # finds the 20 px and 30 px faces, one false alarm, and the invalid face
+        xyxy = np.array([[11, 11, 31, 31], [100, 100, 130, 130], [0, 150, 20, 170], [60, 60, 110, 110]], np.float32)
+        return FaceFrame(xyxy=xyxy, confidence=np.array([0.9, 0.8, 0.7, 0.6], np.float32))
+
+    s = score_detector("fake", detector, tmp_path, truth)
+    assert s.total == {"<24": 1, "24-48": 2, ">=48": 0}
+    assert s.found == {"<24": 1, "24-48": 1, ">=48": 0}
+    assert s.recall_24_plus == 0.5
+    assert s.true_positives == 2 and s.detections == 3  # the detection on the invalid face counts neither way
+    assert "| fake | 100.0 % | 50.0 % |" in format_scores([s])
+    json.dumps(s.found)
+
+
+def test_video_bench_reports_every_stage(tmp_path):
+    image = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
+    clip = tmp_path / "clip.mp4"
+    with H264Writer(clip, 10.0, (image.shape[1], image.shape[0])) as w:
+        for i in range(8):
+            w.write(image, i / 10)
+    b = bench_video(clip, device="cpu", max_frames=8)
+    assert b.frames == 8 and b.faces == 8 and b.source_fps == 10.0
+    assert {"decode (wait)", "detect", "track", "recognise", "draw", "encode (wait + finish)"} <= set(b.stages)
+    assert b.pipeline_fps > 0 and b.decode_only_fps > 0
+    assert "x real time" in format_bench(b)
