@@ -94,17 +94,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_recognize(args: argparse.Namespace) -> int:
+    from .engine.annotate import prepare_output_dir
     from .engine.detectors import create_detector
     from .engine.still import analyse_image, faces_csv, read_image, write_image
     from .outputs.overlay import draw_faces
     from .recognizer import ExpressionRecognizer
 
     image = read_image(args.image)
-    out_dir = Path(args.output) if args.output else Path(args.image).resolve().parent
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise FervisionError(f"cannot create output folder {out_dir} ({exc.strerror}).") from None
+    out_dir = prepare_output_dir(args.output, args.image)
     recognizer = ExpressionRecognizer.from_checkpoint(args.model, device=args.device)
     frame = analyse_image(image, create_detector(args.detector), recognizer)
     stem = Path(args.image).stem

@@ -27,7 +27,7 @@ from .detectors import DEFAULT_DETECTOR, create_detector
 from .frame import FaceFrame
 from .pipeline import Pipeline
 from .scheduler import RecognitionScheduler
-from .sources import ImageSource, Source, VideoFileSource, open_source
+from .sources import ImageSource, VideoFileSource, open_source
 from .still import write_image
 from .tracking import StudentTracker
 

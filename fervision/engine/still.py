@@ -13,7 +13,7 @@ from ..checkpoint import atomic_write_bytes
 from ..errors import FervisionError
 from ..recognizer import ExpressionRecognizer
 from .detectors import FaceDetector
-from .frame import FaceFrame, crop_faces
+from .frame import FaceFrame
 
 
 def read_image(path: str | Path) -> np.ndarray:
@@ -30,12 +30,13 @@ def read_image(path: str | Path) -> np.ndarray:
 
 
 def analyse_image(image_bgr: np.ndarray, detector: FaceDetector, recognizer: ExpressionRecognizer) -> FaceFrame:
-    """Detect every face and attach the recogniser's probabilities."""
-    frame = detector(image_bgr)
-    rgb = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2RGB)
-    crops = crop_faces(rgb, frame.xyxy, recognizer.meta.preprocessing.crop_margin)
-    frame.probs = recognizer.predict(crops)
-    frame.labels = recognizer.labels
+    """Detect every face and attach the recogniser's probabilities (the video pipeline on one frame)."""
+    from .pipeline import Pipeline
+    from .sources import VideoFrame
+    from .tracking import StudentTracker
+
+    frame = Pipeline(detector, recognizer, tracker=StudentTracker(min_hits=1)).process(VideoFrame(image_bgr, 0.0, 0))
+    frame.student_ids = None  # one photo: faces are numbered, not followed
     return frame
 
 
