@@ -125,7 +125,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 
     result = annotate(args.input, args.output, model=args.model, detector=args.detector, device=args.device,
                       stride=args.stride, blur_faces=args.blur_faces, max_faces_per_frame=args.max_faces_per_frame,
-                      min_face_score=args.min_face_score)
+                      min_face_score=args.min_face_score, camera_motion=args.camera_motion)
     print(f"{args.input}: {result.frames} frames ({result.processed} analysed), {result.students} student(s)"
           + (f", {result.failed_frames} frame(s) failed to decode and were skipped" if result.failed_frames else ""))
     for kind, path in result.outputs.items():
@@ -178,6 +178,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated output")
     p.add_argument("--max-faces-per-frame", type=int, help="classify at most N faces per frame (round-robin)")
     p.add_argument("--min-face-score", type=float, help="detector confidence threshold (default: the detector's own)")
+    p.add_argument("--camera-motion", action="store_true",
+                   help="carry student positions along with a moving (panning, zooming, hand-held) camera")
     p.set_defaults(func=cmd_annotate)
 
     p = sub.add_parser("bench", help="benchmarks: face detection accuracy/speed, end-to-end video throughput")

@@ -25,6 +25,7 @@ from ..outputs.video import H264Writer
 from ..recognizer import ExpressionRecognizer
 from .detectors import DEFAULT_DETECTOR, create_detector
 from .frame import FaceFrame
+from .motion import CameraMotion
 from .pipeline import Pipeline
 from .scheduler import RecognitionScheduler
 from .sources import ImageSource, VideoFileSource, open_source
@@ -68,6 +69,7 @@ def annotate(
     blur_faces: bool = False,
     max_faces_per_frame: int | None = None,
     min_face_score: float | None = None,
+    camera_motion: bool = False,
     progress: bool = True,
 ) -> AnnotateResult:
     """Annotate a source; returns what was written. Interrupting keeps every finished frame."""
@@ -82,6 +84,7 @@ def annotate(
         recognizer,
         tracker=StudentTracker(min_hits=1 if still else 2),
         scheduler=RecognitionScheduler(max_per_frame=max_faces_per_frame),
+        camera_motion=CameraMotion() if camera_motion and not still else None,
     )
     record = LessonRecord(recognizer.labels)
     stem = source.name

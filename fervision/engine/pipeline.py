@@ -15,6 +15,7 @@ import numpy as np
 from ..recognizer import ExpressionRecognizer
 from .detectors import FaceDetector
 from .frame import FaceFrame, crop_faces
+from .motion import CameraMotion
 from .scheduler import RecognitionScheduler
 from .smoothing import ProbabilitySmoother
 from .sources import VideoFrame
@@ -24,7 +25,8 @@ from .tracking import StudentTracker
 class Pipeline:
     """Turns each :class:`VideoFrame` into a :class:`FaceFrame` with ids and smoothed probabilities.
 
-    ``timings`` accumulates seconds per stage (detect, track, recognise) for ``fervision bench``.
+    ``timings`` accumulates seconds per stage (detect, track, recognise) for ``fervision bench``;
+    ``camera_motion`` (for videos) carries the tracks along with a panning or zooming camera.
     """
 
     def __init__(
@@ -34,12 +36,14 @@ class Pipeline:
         tracker: StudentTracker | None = None,
         smoother: ProbabilitySmoother | None = None,
         scheduler: RecognitionScheduler | None = None,
+        camera_motion: CameraMotion | None = None,
     ) -> None:
         self.detector = detector
         self.recognizer = recognizer
         self.tracker = tracker or StudentTracker()
         self.smoother = smoother or ProbabilitySmoother()
         self.scheduler = scheduler or RecognitionScheduler()
+        self.camera_motion = camera_motion
         self.timings: dict[str, float] = defaultdict(float)
 
     @property
@@ -51,6 +55,8 @@ class Pipeline:
         faces = self.detector(frame.image)
         faces.time_s, faces.index, faces.labels = frame.time_s, frame.index, self.labels
         t1 = time.perf_counter()
+        if self.camera_motion is not None:
+            self.tracker.apply_camera_motion(self.camera_motion.estimate(frame.image))
         faces.student_ids = self.tracker.update(faces.xyxy, frame.time_s)
         t2 = time.perf_counter()
         faces.probs = self._recognise(frame, faces)

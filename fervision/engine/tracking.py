@@ -65,8 +65,11 @@ class StudentTracker:
         unmatched = list(range(len(boxes)))
         recent = [t for t in self.tracks if time_s - t.last_s <= self.confirm_window_s]
         matches = self._match_iou(recent, boxes, unmatched)
-        lost = [t for t in self.tracks if t not in recent and t.student_id > 0]
-        matches += self._match_distance(lost, boxes, [d for d in unmatched if d not in {m[1] for m in matches}])
+        # Students not matched by overlap (hidden, partly covered, or back after a while) are
+        # looked for near where they were before a detection is allowed to start a new id.
+        taken = {id(t) for t, _ in matches}
+        waiting = [t for t in self.tracks if id(t) not in taken and t.student_id > 0]
+        matches += self._match_distance(waiting, boxes, [d for d in unmatched if d not in {m[1] for m in matches}])
         for track, d in matches:
             track.box, track.last_s, track.hits = boxes[d], time_s, track.hits + 1
             self._confirm(track)
@@ -79,6 +82,16 @@ class StudentTracker:
                 self.tracks.append(track)
                 ids[d] = track.student_id
         return ids
+
+    def apply_camera_motion(self, matrix: np.ndarray) -> None:
+        """Move every track (lost ones too) with the camera, before this frame's ``update``."""
+        if not self.tracks:
+            return
+        from .motion import warp_boxes
+
+        warped = warp_boxes(np.stack([t.box for t in self.tracks]), matrix)
+        for track, box in zip(self.tracks, warped):
+            track.box = box
 
     def _alive(self, track: Track, now: float) -> bool:
         limit = self.max_lost_s if track.student_id > 0 else self.confirm_window_s

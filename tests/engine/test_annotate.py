@@ -84,3 +84,14 @@ def test_cli_bad_inputs(tmp_path, sample_clip, capsys):
     (tmp_path / "empty").mkdir()
     assert main(["annotate", str(tmp_path / "empty")]) == 2
     assert "holds no images" in capsys.readouterr().err
+
+
+def test_classroom_students_keep_one_id_for_the_whole_clip(tmp_path):
+    """classroom_pan_720p: 22 students, a slow pan/zoom, a person walking past twice."""
+    clip = shared_path("data", "media", "classroom_pan_720p.mp4")
+    result = annotate(str(clip), tmp_path, device="cpu", stride=2, progress=False)
+    students = _rows(result.outputs["students"])
+    assert 18 <= len(students) <= 22
+    # nobody gets a second id after a walk-past: every id was there from the start
+    assert all(float(s["first_s"]) < 0.5 for s in students)
+    assert sum(float(s["last_s"]) > 19.5 for s in students) >= len(students) - 2

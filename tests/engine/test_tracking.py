@@ -68,3 +68,36 @@ def test_irregular_timestamps_and_empty_frames():
     assert tr.update(np.zeros((0, 4), np.float32), 0.0).tolist() == []
     tr.update(np.array([_box(50, 50)], np.float32), 0.1)
     assert tr.update(np.array([_box(52, 50)], np.float32), 0.9).tolist() == [1]
+
+
+def test_partly_covered_student_keeps_the_id_when_overlap_fails():
+    """A hand covers half the face for a few frames: the box shrinks below the IoU gate."""
+    tr = StudentTracker()
+    for i in range(5):
+        first = tr.update(np.array([_box(200, 200, 60)], np.float32), i * 0.04)
+    covered = np.array([[200, 170, 230, 230]], np.float32)  # right half only: IoU 0.5 -> shifted further
+    covered[:, [0, 2]] += 8
+    assert tr.update(covered, 0.2).tolist() == first.tolist()
+
+
+def _hidden_during_pan(compensate: bool) -> list[int]:
+    """Student seen at x=100, hidden 1.5 s while the scene moves 10 px right per frame, seen again at x=250."""
+    from fervision.engine.motion import IDENTITY
+
+    tr = StudentTracker()
+    for i in range(3):
+        tr.update(np.array([_box(100, 100)], np.float32), i * 0.04)
+    t = 0.12
+    for _ in range(15):
+        if compensate:
+            pan = IDENTITY.copy()
+            pan[0, 2] = 10.0
+            tr.apply_camera_motion(pan)
+        tr.update(np.zeros((0, 4), np.float32), t)
+        t += 0.1
+    return tr.update(np.array([_box(250, 100)], np.float32), t).tolist()
+
+
+def test_camera_motion_carries_lost_students_along():
+    assert _hidden_during_pan(compensate=True) == [1]
+    assert _hidden_during_pan(compensate=False) == [-1]  # without it, a stranger
