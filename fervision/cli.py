@@ -125,7 +125,8 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 
     result = annotate(args.input, args.output, model=args.model, detector=args.detector, device=args.device,
                       stride=args.stride, blur_faces=args.blur_faces, max_faces_per_frame=args.max_faces_per_frame,
-                      min_face_score=args.min_face_score, camera_motion=args.camera_motion)
+                      min_face_score=args.min_face_score, camera_motion=args.camera_motion,
+                      detect_every=args.detect_every)
     print(f"{args.input}: {result.frames} frames ({result.processed} analysed), {result.students} student(s)"
           + (f", {result.failed_frames} frame(s) failed to decode and were skipped" if result.failed_frames else ""))
     for kind, path in result.outputs.items():
@@ -146,7 +147,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if not args.data:
         raise FervisionError("bench video needs --data VIDEO.")
     print(format_bench(bench_video(args.data, model=args.model, detector=args.detector, device=args.device,
-                                   max_frames=args.max_frames, tiles=args.tiles)))
+                                   max_frames=args.max_frames, tiles=args.tiles, detect_every=args.detect_every,
+                                   max_faces_per_frame=args.max_faces_per_frame)))
     return 0
 
 
@@ -176,8 +178,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--stride", type=int, default=1, help="analyse every N-th frame (the video keeps all frames)")
     p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated output")
-    p.add_argument("--max-faces-per-frame", type=int, help="classify at most N faces per frame (round-robin)")
+    p.add_argument("--max-faces-per-frame", type=int,
+                   help="besides faces whose label turns 1 s old, classify at most N more per frame, oldest first "
+                        "(0 = refresh each label once a second; default: every face every frame)")
     p.add_argument("--min-face-score", type=float, help="detector confidence threshold (default: the detector's own)")
+    p.add_argument("--detect-every", type=int, default=1,
+                   help="run the face detector on every N-th frame only (faster; boxes held in between)")
     p.add_argument("--camera-motion", action="store_true",
                    help="carry student positions along with a moving (panning, zooming, hand-held) camera")
     p.set_defaults(func=cmd_annotate)
@@ -190,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tiles", type=int, default=1)
     p.add_argument("--device", default="auto")
     p.add_argument("--max-frames", type=int, default=300)
+    p.add_argument("--detect-every", type=int, default=1)
+    p.add_argument("--max-faces-per-frame", type=int)
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("train", help="train a registered model on FERPlus, RAF-DB or an image folder")

@@ -45,9 +45,10 @@ def predict_tensor(
     prediction with that of the mirrored face.
     """
     channels_last = use_channels_last(model, device)
-    if channels_last:
+    if channels_last and not getattr(model, "_fervision_channels_last", False):
         with torch.no_grad():  # outside inference mode, so the weights stay trainable
             model.to(memory_format=torch.channels_last)
+        model._fervision_channels_last = True  # converting copies every weight: do it once
     return _predict(model, images, pre, device, batch_size, tta_flip, channels_last)
 
 

@@ -13,6 +13,7 @@ import torch
 
 from ..engine.detectors import DEFAULT_DETECTOR, create_detector
 from ..engine.pipeline import Pipeline
+from ..engine.scheduler import RecognitionScheduler
 from ..engine.sources import VideoFileSource
 from ..outputs.overlay import draw_faces
 from ..outputs.video import H264Writer
@@ -25,6 +26,7 @@ class VideoBench:
     size: tuple[int, int]
     source_fps: float
     device: str
+    settings: str = ""
     frames: int = 0
     faces: int = 0
     decode_only_fps: float = 0.0
@@ -33,16 +35,20 @@ class VideoBench:
 
 
 def bench_video(video: str | Path, model: str = "default", detector: str = DEFAULT_DETECTOR, device: str = "auto",
-                max_frames: int = 300, tiles: int = 1) -> VideoBench:
+                max_frames: int = 300, tiles: int = 1, detect_every: int = 1,
+                max_faces_per_frame: int | None = None) -> VideoBench:
     with VideoFileSource(video) as src:
         t0 = time.perf_counter()
         n = sum(1 for _ in islice(src, max_frames))
         decode_fps = n / (time.perf_counter() - t0)
     recognizer = ExpressionRecognizer.from_checkpoint(model, device=device)
-    pipeline = Pipeline(create_detector(detector, tiles=tiles), recognizer)
+    pipeline = Pipeline(create_detector(detector, tiles=tiles), recognizer, detect_every=detect_every,
+                        scheduler=RecognitionScheduler(max_per_frame=max_faces_per_frame))
     stages = {"decode": 0.0, "draw": 0.0, "encode": 0.0}
     with VideoFileSource(video) as src, tempfile.TemporaryDirectory() as tmp:
-        result = VideoBench(str(video), (src.width, src.height), src.fps or 0.0, str(recognizer.device))
+        result = VideoBench(str(video), (src.width, src.height), src.fps or 0.0, str(recognizer.device),
+                            f"detector {detector} (tiles {tiles}), detect every {detect_every}, "
+                            f"max faces/frame {'all' if max_faces_per_frame is None else max_faces_per_frame}")
         writer = H264Writer(Path(tmp) / "bench.mp4", src.fps or 25.0, (src.width, src.height))
         start = time.perf_counter()
         frames = iter(src)
@@ -80,6 +86,7 @@ def format_bench(b: VideoBench) -> str:
     lines = [
         f"{b.video}: {b.size[0]}x{b.size[1]} at {b.source_fps:.2f} fps, {b.frames} frames, "
         f"{b.faces / max(b.frames, 1):.1f} faces/frame, device {b.device}, {torch.get_num_threads()} CPU threads",
+        f"settings: {b.settings}",
         f"decode only:   {b.decode_only_fps:7.1f} fps",
         f"full pipeline: {b.pipeline_fps:7.1f} fps = {b.pipeline_fps / max(b.decode_only_fps, 1e-9):.2f} x decode-only"
         + (f" = {b.pipeline_fps / b.source_fps:.2f} x real time" if b.source_fps else ""),

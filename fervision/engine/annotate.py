@@ -70,6 +70,7 @@ def annotate(
     max_faces_per_frame: int | None = None,
     min_face_score: float | None = None,
     camera_motion: bool = False,
+    detect_every: int = 1,
     progress: bool = True,
 ) -> AnnotateResult:
     """Annotate a source; returns what was written. Interrupting keeps every finished frame."""
@@ -85,6 +86,7 @@ def annotate(
         tracker=StudentTracker(min_hits=1 if still else 2),
         scheduler=RecognitionScheduler(max_per_frame=max_faces_per_frame),
         camera_motion=CameraMotion() if camera_motion and not still else None,
+        detect_every=1 if still else detect_every,
     )
     record = LessonRecord(recognizer.labels)
     stem = source.name

@@ -15,7 +15,7 @@ import numpy as np
 from ..recognizer import ExpressionRecognizer
 from .detectors import FaceDetector
 from .frame import FaceFrame, crop_faces
-from .motion import CameraMotion
+from .motion import CameraMotion, warp_boxes
 from .scheduler import RecognitionScheduler
 from .smoothing import ProbabilitySmoother
 from .sources import VideoFrame
@@ -37,13 +37,21 @@ class Pipeline:
         smoother: ProbabilitySmoother | None = None,
         scheduler: RecognitionScheduler | None = None,
         camera_motion: CameraMotion | None = None,
+        detect_every: int = 1,
     ) -> None:
+        """``detect_every=N`` runs the detector on every N-th frame only; frames in between reuse
+        the last detection's boxes and ids (students sit still; the detector is the costliest stage)."""
+        if detect_every < 1:
+            raise ValueError("detect_every must be >= 1")
         self.detector = detector
         self.recognizer = recognizer
         self.tracker = tracker or StudentTracker()
         self.smoother = smoother or ProbabilitySmoother()
         self.scheduler = scheduler or RecognitionScheduler()
         self.camera_motion = camera_motion
+        self.detect_every = detect_every
+        self._frames = 0
+        self._last: FaceFrame | None = None
         self.timings: dict[str, float] = defaultdict(float)
 
     @property
@@ -52,19 +60,30 @@ class Pipeline:
 
     def process(self, frame: VideoFrame) -> FaceFrame:
         t0 = time.perf_counter()
-        faces = self.detector(frame.image)
+        detect = self._last is None or self._frames % self.detect_every == 0
+        self._frames += 1
+        faces = self.detector(frame.image) if detect else self._reuse_last()
         faces.time_s, faces.index, faces.labels = frame.time_s, frame.index, self.labels
         t1 = time.perf_counter()
         if self.camera_motion is not None:
-            self.tracker.apply_camera_motion(self.camera_motion.estimate(frame.image))
-        faces.student_ids = self.tracker.update(faces.xyxy, frame.time_s)
+            motion = self.camera_motion.estimate(frame.image)
+            self.tracker.apply_camera_motion(motion)
+            if not detect:
+                faces.xyxy = warp_boxes(faces.xyxy, motion)
+        if detect:
+            faces.student_ids = self.tracker.update(faces.xyxy, frame.time_s)
         t2 = time.perf_counter()
         faces.probs = self._recognise(frame, faces)
         t3 = time.perf_counter()
+        self._last = faces
         self.timings["detect"] += t1 - t0
         self.timings["track"] += t2 - t1
         self.timings["recognise"] += t3 - t2
         return faces
+
+    def _reuse_last(self) -> FaceFrame:
+        last = self._last
+        return FaceFrame(xyxy=last.xyxy.copy(), confidence=last.confidence.copy(), student_ids=last.student_ids.copy())
 
     def _recognise(self, frame: VideoFrame, faces: FaceFrame) -> np.ndarray:
         k = len(self.labels)

@@ -1,8 +1,10 @@
 """Which faces to (re)classify in this frame under a CPU budget.
 
-On a GPU every face is classified every frame. On a CPU, at most ``max_per_frame`` faces
-are classified per frame, oldest label first (round-robin), and a face whose label would
-become older than ``max_age_s`` is always included, so no label is ever older than that.
+Without a budget every face is classified every frame. With ``max_per_frame = N``, a face
+whose label would become older than ``max_age_s`` is always classified (so no label is
+ever older than that), plus at most N others, oldest label first (round-robin). N = 0 only
+refreshes each label once per ``max_age_s``, in one batch: the cheapest on a CPU, where
+one batch of 20 faces costs far less than 20 batches of one.
 """
 
 from __future__ import annotations

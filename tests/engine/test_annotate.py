@@ -95,3 +95,11 @@ def test_classroom_students_keep_one_id_for_the_whole_clip(tmp_path):
     # nobody gets a second id after a walk-past: every id was there from the start
     assert all(float(s["first_s"]) < 0.5 for s in students)
     assert sum(float(s["last_s"]) > 19.5 for s in students) >= len(students) - 2
+
+
+def test_detecting_every_third_frame_keeps_ids_and_rows(sample_clip, tmp_path):
+    result = annotate(str(sample_clip), tmp_path, device="cpu", detect_every=3, max_faces_per_frame=0,
+                      progress=False)
+    faces = _rows(result.outputs["faces"])
+    assert result.processed == 15 and len(faces) == 15  # every frame still gets its row
+    assert {r["student_id"] for r in faces[3:]} == {"1"}

@@ -42,3 +42,11 @@ def test_scheduler_round_robin_keeps_every_label_fresh():
 
 def test_scheduler_without_budget_classifies_everything():
     assert RecognitionScheduler().select(np.array([1, -1, 3]), 0.0).tolist() == [0, 1, 2]
+
+
+def test_scheduler_with_zero_budget_refreshes_once_per_max_age():
+    sched = RecognitionScheduler(max_per_frame=0, max_age_s=1.0)
+    ids = np.arange(1, 21)
+    counts = [len(sched.select(ids, f / 25)) for f in range(100)]
+    assert counts[0] == 20 and sum(counts) == 20 * 4  # everyone once a second, in batches
+    assert sum(c > 0 for c in counts) == 4
