@@ -13,6 +13,7 @@ import torch
 from torch import nn
 
 from .checkpoint import Preprocessing
+from .errors import FervisionError
 from .data.augment import preprocess
 
 
@@ -20,7 +21,13 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``auto`` picks CUDA when available, else CPU; anything else is passed to ``torch.device``."""
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise FervisionError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N.") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise FervisionError(f"device {device!r} was asked for, but no CUDA GPU is available; use --device cpu or auto.")
+    return dev
 
 
 def use_channels_last(model: nn.Module, device: torch.device) -> bool:

@@ -49,3 +49,16 @@ def test_recognize_bad_image_inputs(tmp_path, capsys):
     for path, message in ((tmp_path / "missing.jpg", "No image file"), (empty, "empty"), (text, "not an image")):
         assert main(["recognize", str(path)]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_unavailable_device_is_one_sentence(tmp_path, capsys):
+    import torch
+
+    from .conftest import ROOT
+
+    image = str(ROOT / "assets" / "sample_face_pexels.jpg")
+    assert main(["recognize", image, "--output", str(tmp_path), "--device", "tpu9"]) == 2
+    assert "unknown device" in capsys.readouterr().err
+    if not torch.cuda.is_available():
+        assert main(["recognize", image, "--output", str(tmp_path), "--device", "cuda"]) == 2
+        assert "no CUDA GPU is available" in capsys.readouterr().err
