@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save
 from torch import nn
 
 from .errors import CheckpointError
@@ -110,16 +110,7 @@ def save_checkpoint(model: nn.Module, meta: CheckpointMeta, path: str | Path, ha
         for k, v in model.state_dict().items()
     }
     meta_json = meta.to_json()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.close(fd)
-    try:
-        save_file(state, tmp, metadata={METADATA_KEY: json.dumps(meta_json)})
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_bytes(path, save(state, metadata={METADATA_KEY: json.dumps(meta_json)}))
     atomic_write_bytes(path.with_suffix(".json"), (json.dumps(meta_json, indent=2) + "\n").encode())
     return path
 

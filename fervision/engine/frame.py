@@ -33,13 +33,13 @@ class FaceFrame:
         return [self.labels[i] for i in self.probs.argmax(axis=1)]
 
 
-def crop_faces(image_rgb: np.ndarray, xyxy: np.ndarray, margin: float = 0.0) -> list[np.ndarray]:
+def crop_faces(image: np.ndarray, xyxy: np.ndarray, margin: float = 0.0) -> list[np.ndarray]:
     """Square-ish crops of each box grown by ``margin`` of its size on every side, clipped to the image."""
-    h, w = image_rgb.shape[:2]
+    h, w = image.shape[:2]
     crops = []
     for x1, y1, x2, y2 in np.asarray(xyxy, dtype=np.float32):
         mx, my = (x2 - x1) * margin, (y2 - y1) * margin
         a, b = int(max(0, np.floor(x1 - mx))), int(max(0, np.floor(y1 - my)))
         c, d = int(min(w, np.ceil(x2 + mx))), int(min(h, np.ceil(y2 + my)))
-        crops.append(image_rgb[b:max(d, b + 1), a:max(c, a + 1)])
+        crops.append(image[b:max(d, b + 1), a:max(c, a + 1)])
     return crops

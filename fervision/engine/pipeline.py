@@ -92,9 +92,8 @@ class Pipeline:
             return probs
         chosen = self.scheduler.select(faces.student_ids, frame.time_s)
         if len(chosen):
-            rgb = cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB)
-            crops = crop_faces(rgb, faces.xyxy[chosen], self.recognizer.meta.preprocessing.crop_margin)
-            fresh = self.recognizer.predict(crops)
+            crops = crop_faces(frame.image, faces.xyxy[chosen], self.recognizer.meta.preprocessing.crop_margin)
+            fresh = self.recognizer.predict([cv2.cvtColor(c, cv2.COLOR_BGR2RGB) for c in crops])
             for row, i in enumerate(chosen):
                 sid = int(faces.student_ids[i])
                 probs[i] = self.smoother.update(sid, fresh[row], frame.time_s) if sid > 0 else fresh[row]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import json
 import math
 import os
@@ -263,14 +264,12 @@ class Trainer:
         """Fraction of the run done: by steps, or with a time budget by wall-clock time (same on every rank)."""
         if epochs is not None:
             return self.step / (epochs * self._steps_per_epoch())
-        p = torch.tensor([train_time / (self.cfg.time_budget_min * 60)], device=self.device)
-        if self.dist.world_size > 1:
-            dist.broadcast(p, 0)
+        progress = train_time / (self.cfg.time_budget_min * 60)
+        if self.dist.world_size == 1:
+            return progress
+        p = torch.tensor([progress], device=self.device)
+        dist.broadcast(p, 0)  # rank 0's clock decides, so every rank uses the same learning rate
         return float(p)
-
-    def _sync(self) -> None:
-        if self.device.type == "cuda":
-            torch.cuda.synchronize(self.device)
 
     # -- state -----------------------------------------------------------------------------
     @property
@@ -290,9 +289,9 @@ class Trainer:
             "order_rng": self.order_generator.get_state(),
             "aug_rng": self.generator.get_state().cpu(),
         }
-        tmp = self.state_path.with_suffix(".tmp")
-        torch.save(state, tmp)
-        os.replace(tmp, self.state_path)
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        atomic_write_bytes(self.state_path, buffer.getvalue())
 
     def _resume(self) -> None:
         """Continue from ``last_state.pt`` when the output folder has one."""
