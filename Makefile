@@ -1,5 +1,5 @@
 # Two entry points, each creating/updating the virtual environment on its own:
-#   make run   - analyse the bundled sample video with the shipped default model
+#   make run   - open the app on the bundled sample video (no display: annotate it into runs/sample)
 #   make test  - run the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/fervision annotate assets/sample_pexels.mp4 --output runs/sample
+	$(VENV)/bin/fervision gui assets/sample_pexels.mp4 --output runs/sample
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q

@@ -127,11 +127,40 @@ def cmd_annotate(args: argparse.Namespace) -> int:
                       stride=args.stride, blur_faces=args.blur_faces, max_faces_per_frame=args.max_faces_per_frame,
                       min_face_score=args.min_face_score, camera_motion=args.camera_motion,
                       detect_every=args.detect_every)
-    print(f"{args.input}: {result.frames} frames ({result.processed} analysed), {result.students} student(s)"
+    _report_annotate(args.input, result)
+    return 0
+
+
+def _report_annotate(source: str, result: Any) -> None:
+    print(f"{source}: {result.frames} frames ({result.processed} analysed), {result.students} student(s)"
           + (f", {result.failed_frames} frame(s) failed to decode and were skipped" if result.failed_frames else ""))
     for kind, path in result.outputs.items():
         print(f"  {kind:<9} {path}")
-    return 0
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from .app.display import has_display
+
+    if not has_display():
+        if args.source is None:
+            raise FervisionError("no display found (DISPLAY and WAYLAND_DISPLAY are unset), and no SOURCE to "
+                                 "annotate instead; give one, e.g. `fervision gui lesson.mp4`.")
+        output = args.output or "runs/" + Path(args.source).stem
+        print(f"No display found (DISPLAY and WAYLAND_DISPLAY are unset): running `fervision annotate "
+              f"{args.source} --output {output}` instead.", flush=True)
+        from .engine.annotate import annotate
+
+        _report_annotate(args.source, annotate(args.source, output, model=args.model or "default",
+                                               device=args.device or "auto"))
+        return 0
+    from .app.main import run_gui
+    from .engine.config import PipelineConfig
+
+    config = None
+    if args.model or args.device:
+        config = PipelineConfig(model=args.model or "default", device=args.device or "auto")
+    return run_gui(args.source, config=config, output_dir=args.output, screenshot=args.screenshot,
+                   screenshot_after=args.screenshot_after)
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -187,6 +216,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--camera-motion", action="store_true",
                    help="carry student positions along with a moving (panning, zooming, hand-held) camera")
     p.set_defaults(func=cmd_annotate)
+
+    p = sub.add_parser("gui", help="open the desktop app (without a display: annotate SOURCE instead)")
+    p.add_argument("source", nargs="?", help="video file, image file or folder, or a camera index (default: the last one)")
+    p.add_argument("--model", help="checkpoint to start with (default: the last one used)")
+    p.add_argument("--device", help="auto, cpu or cuda (default: the last one used)")
+    p.add_argument("--output", help="default folder for exports and recordings (and for annotate without a display)")
+    p.add_argument("--screenshot", help="save a screenshot to this PNG once SCREENSHOT_AFTER frames were shown, then quit")
+    p.add_argument("--screenshot-after", type=int, default=60, metavar="FRAMES")
+    p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("bench", help="benchmarks: face detection accuracy/speed, end-to-end video throughput")
     p.add_argument("what", choices=["detect", "video"])

@@ -22,15 +22,11 @@ from ..outputs.overlay import draw_faces
 from ..outputs.record import LessonRecord
 from ..outputs.timeline import save_timeline
 from ..outputs.video import H264Writer
-from ..recognizer import ExpressionRecognizer
-from .detectors import DEFAULT_DETECTOR, create_detector
+from .config import PipelineConfig, build_pipeline
+from .detectors import DEFAULT_DETECTOR
 from .frame import FaceFrame
-from .motion import CameraMotion
-from .pipeline import Pipeline
-from .scheduler import RecognitionScheduler
 from .sources import ImageSource, VideoFileSource, open_source
 from .still import write_image
-from .tracking import StudentTracker
 
 
 @dataclass
@@ -78,16 +74,12 @@ def annotate(
         raise FervisionError("--stride must be 1 or more.")
     source = open_source(source_spec)
     folder = prepare_output_dir(output, source_spec)
-    recognizer = ExpressionRecognizer.from_checkpoint(model, device=device)
+    config = PipelineConfig(model=model, device=device, detector=detector, min_face_score=min_face_score,
+                            detect_every=detect_every, max_faces_per_frame=max_faces_per_frame,
+                            camera_motion=camera_motion)
     still = isinstance(source, ImageSource)
-    pipeline = Pipeline(
-        create_detector(detector, **({} if min_face_score is None else {"min_confidence": min_face_score})),
-        recognizer,
-        tracker=StudentTracker(min_hits=1 if still else 2),
-        scheduler=RecognitionScheduler(max_per_frame=max_faces_per_frame),
-        camera_motion=CameraMotion() if camera_motion and not still else None,
-        detect_every=1 if still else detect_every,
-    )
+    pipeline = build_pipeline(config, still=still)
+    recognizer = pipeline.recognizer
     record = LessonRecord(recognizer.labels)
     stem = source.name
     result = AnnotateResult()

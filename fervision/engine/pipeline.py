@@ -38,9 +38,11 @@ class Pipeline:
         scheduler: RecognitionScheduler | None = None,
         camera_motion: CameraMotion | None = None,
         detect_every: int = 1,
+        min_face_px: int = 0,
     ) -> None:
         """``detect_every=N`` runs the detector on every N-th frame only; frames in between reuse
-        the last detection's boxes and ids (students sit still; the detector is the costliest stage)."""
+        the last detection's boxes and ids (students sit still; the detector is the costliest stage).
+        ``min_face_px`` drops faces whose shorter side is smaller (too few pixels to read)."""
         if detect_every < 1:
             raise ValueError("detect_every must be >= 1")
         self.detector = detector
@@ -50,6 +52,7 @@ class Pipeline:
         self.scheduler = scheduler or RecognitionScheduler()
         self.camera_motion = camera_motion
         self.detect_every = detect_every
+        self.min_face_px = min_face_px
         self._frames = 0
         self._last: FaceFrame | None = None
         self.timings: dict[str, float] = defaultdict(float)
@@ -62,7 +65,7 @@ class Pipeline:
         t0 = time.perf_counter()
         detect = self._last is None or self._frames % self.detect_every == 0
         self._frames += 1
-        faces = self.detector(frame.image) if detect else self._reuse_last()
+        faces = self._detect(frame.image) if detect else self._reuse_last()
         faces.time_s, faces.index, faces.labels = frame.time_s, frame.index, self.labels
         t1 = time.perf_counter()
         if self.camera_motion is not None:
@@ -79,6 +82,24 @@ class Pipeline:
         self.timings["detect"] += t1 - t0
         self.timings["track"] += t2 - t1
         self.timings["recognise"] += t3 - t2
+        return faces
+
+    def restart(self) -> None:
+        """Forget the faces in view (after a seek or a new source); student numbering goes on."""
+        self.tracker.tracks.clear()
+        self.smoother = ProbabilitySmoother(self.smoother.tau_s)
+        self.scheduler = RecognitionScheduler(self.scheduler.max_per_frame, self.scheduler.max_age_s)
+        if self.camera_motion is not None:
+            self.camera_motion = CameraMotion()
+        self._frames = 0
+        self._last = None
+
+    def _detect(self, image: np.ndarray) -> FaceFrame:
+        faces = self.detector(image)
+        if self.min_face_px > 0 and len(faces):
+            sides = np.minimum(faces.xyxy[:, 2] - faces.xyxy[:, 0], faces.xyxy[:, 3] - faces.xyxy[:, 1])
+            keep = sides >= self.min_face_px
+            faces.xyxy, faces.confidence = faces.xyxy[keep], faces.confidence[keep]
         return faces
 
     def _reuse_last(self) -> FaceFrame:

@@ -9,6 +9,7 @@ slow consumer drops stale frames instead of falling behind.
 from __future__ import annotations
 
 import queue
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -69,7 +70,9 @@ class VideoFileSource(Source):
     ``failed_frames``; decoding stops after ``max_consecutive_failures`` in a row.
     """
 
-    def __init__(self, path: str | Path, buffer: int = 8, max_consecutive_failures: int = 25) -> None:
+    def __init__(self, path: str | Path, buffer: int = 8, max_consecutive_failures: int = 25,
+                 start_s: float = 0.0) -> None:
+        """``start_s`` seeks before decoding starts (to the key frame at or before it, as OpenCV does)."""
         self.path = Path(path)
         _check_file(self.path, "video")
         self.name = self.path.stem
@@ -82,13 +85,18 @@ class VideoFileSource(Source):
         self.frame_count = count if count > 0 else None
         self.width = int(self._cap.get(cv2.CAP_PROP_FRAME_WIDTH))
         self.height = int(self._cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+        self.duration_s = self.frame_count / self.fps if self.frame_count and self.fps else None
+        self._first_index = 0
+        if start_s > 0:
+            self._cap.set(cv2.CAP_PROP_POS_MSEC, start_s * 1000.0)
+            self._first_index = max(0, int(self._cap.get(cv2.CAP_PROP_POS_FRAMES)))
         self._max_failures = max_consecutive_failures
         self._queue: queue.Queue = queue.Queue(maxsize=buffer)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def _decode(self) -> None:
-        index, failures = 0, 0
+        index, failures = self._first_index, 0
         try:
             while not self._stop.is_set():
                 if not self._cap.grab():
@@ -230,6 +238,23 @@ class ImageSource(Source):
                 self.failed_frames += 1
                 continue
             yield VideoFrame(image, float(index), index)
+
+
+def list_cameras(max_index: int = 8) -> list[int]:
+    """Indices of the cameras OpenCV can open. On Linux the device nodes are listed first, so
+    a machine without cameras answers at once instead of probing every index."""
+    candidates: list[int] = list(range(max_index))
+    if Path("/dev").is_dir() and sys.platform.startswith("linux"):
+        candidates = sorted(int(p.name[5:]) for p in Path("/dev").glob("video*") if p.name[5:].isdigit())
+    found = []
+    for index in candidates[:max_index]:
+        cap = cv2.VideoCapture(index)
+        try:
+            if cap.isOpened():
+                found.append(index)
+        finally:
+            cap.release()
+    return found
 
 
 def open_source(spec: str | int | Path) -> Source:

@@ -26,7 +26,8 @@ def faces_header(labels: list[str]) -> list[str]:
 
 
 def students_header(labels: list[str]) -> list[str]:
-    return ["student_id", "first_s", "last_s", "frames", "dominant_emotion", *[f"share_{label}" for label in labels]]
+    return ["student_id", "name", "first_s", "last_s", "frames", "dominant_emotion",
+            *[f"share_{label}" for label in labels]]
 
 
 def class_header(labels: list[str]) -> list[str]:
@@ -93,7 +94,8 @@ class ClassCsvSink(_CsvFile):
 
 
 class StudentsCsvSink:
-    """``student_id,first_s,last_s,frames,dominant_emotion,share_<label>…``, replaced atomically."""
+    """``student_id,name,first_s,last_s,frames,dominant_emotion,share_<label>…``, replaced atomically
+    (``name`` is blank unless a user named the student in the app)."""
 
     def __init__(self, path: Path, record: LessonRecord, every_s: float = 5.0) -> None:
         self.path, self.record, self.every_s = Path(path), record, every_s
@@ -112,7 +114,7 @@ class StudentsCsvSink:
         for sid in sorted(self.record.students):
             st = self.record.students[sid]
             shares = st.counts / max(st.frames, 1)
-            w.writerow([sid, f"{st.first_s:.3f}", f"{st.last_s:.3f}", st.frames, self.record.dominant(sid),
+            w.writerow([sid, self.record.names.get(sid, ""), f"{st.first_s:.3f}", f"{st.last_s:.3f}", st.frames, self.record.dominant(sid),
                         *[f"{v:.4f}" for v in shares]])
         atomic_write_bytes(self.path, buf.getvalue().encode())
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import cv2
 import numpy as np
 
@@ -9,8 +11,13 @@ from ..engine.frame import FaceFrame
 from ..labels import colour_bgr
 
 
-def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, blur: bool = False) -> np.ndarray:
-    """A copy of ``image_bgr`` with every face boxed and labelled (optionally blurred first)."""
+def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, blur: bool = False, names: Mapping[int, str] | None = None,
+               highlight: int | None = None) -> np.ndarray:
+    """A copy of ``image_bgr`` with every face boxed and labelled (optionally blurred first).
+
+    ``names`` maps student ids to names shown beside the id; the ``highlight`` student gets
+    a white outer frame so a user can find them in a crowded class.
+    """
     out = image_bgr.copy()
     emotions = frame.emotions()
     thickness = max(1, round(min(out.shape[:2]) / 400))
@@ -22,9 +29,14 @@ def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, blur: bool = False) -> n
         emotion = emotions[i] if emotions else ""
         colour = colour_bgr(emotion) if emotion else (255, 255, 255)
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thickness + 1)
+        sid = int(frame.student_ids[i]) if frame.student_ids is not None else -1
+        if highlight is not None and sid == highlight:
+            pad = 2 * thickness + 2
+            cv2.rectangle(out, (x1 - pad, y1 - pad), (x2 + pad, y2 + pad), (255, 255, 255), thickness + 1)
         parts = []
-        if frame.student_ids is not None:
-            parts.append(f"#{int(frame.student_ids[i])}")
+        if sid > 0:  # unconfirmed faces (-1) have no id yet
+            name = (names or {}).get(sid)
+            parts.append(f"#{sid} {name}" if name else f"#{sid}")
         if emotion:
             parts.append(f"{emotion} {frame.probs[i].max():.0%}")
         if parts:

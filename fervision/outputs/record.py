@@ -21,6 +21,7 @@ class StudentStats:
     frames: int = 0
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # frames per top emotion
     timeline: list[tuple[float, int]] = field(default_factory=list)  # (time_s, top emotion index)
+    seen_s: float = 0.0  # time in view: gaps longer than SEEN_GAP_S (hidden, away) do not count
 
 
 @dataclass
@@ -31,6 +32,9 @@ class SecondStats:
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
+SEEN_GAP_S = 1.0
+
+
 class LessonRecord:
     """Accumulates what the outputs need; only confirmed students (id > 0) enter the per-student part."""
 
@@ -38,6 +42,7 @@ class LessonRecord:
         self.labels = list(labels)
         self.students: dict[int, StudentStats] = {}
         self.seconds: dict[int, SecondStats] = {}
+        self.names: dict[int, str] = {}  # student id -> the name a user gave (GUI), used in exports
         self.frames = 0
 
     def add(self, frame: FaceFrame) -> None:
@@ -58,6 +63,8 @@ class LessonRecord:
             st = self.students.get(sid)
             if st is None:
                 st = self.students[sid] = StudentStats(sid, frame.time_s, frame.time_s, counts=np.zeros(k, np.int64))
+            if 0 < frame.time_s - st.last_s <= SEEN_GAP_S:
+                st.seen_s += frame.time_s - st.last_s
             st.last_s = frame.time_s
             st.frames += 1
             st.counts[emotion] += 1
@@ -70,3 +77,16 @@ class LessonRecord:
 
     def dominant(self, student_id: int) -> str:
         return self.labels[int(self.students[student_id].counts.argmax())]
+
+    def rename(self, student_id: int, name: str) -> None:
+        """Give a student a name (blank removes it); ids stay the join key in every export."""
+        name = " ".join(name.split())
+        if name:
+            self.names[student_id] = name
+        else:
+            self.names.pop(student_id, None)
+
+    def display_name(self, student_id: int) -> str:
+        """``#3`` or ``#3 Ana``: the id always shows, so two students of the same name stay apart."""
+        name = self.names.get(student_id)
+        return f"#{student_id} {name}" if name else f"#{student_id}"

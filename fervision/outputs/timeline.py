@@ -47,7 +47,7 @@ def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Pa
         widths = np.diff(np.append(times, times[-1] + (np.median(np.diff(times)) if len(times) > 1 else 0.04)))
         ax_students.broken_barh(list(zip(times, np.maximum(widths, 0.04))), (row - 0.4, 0.8),
                                 facecolors=[colours[e] for e in emotions])
-    ax_students.set_yticks(range(len(students)), [f"#{s}" for s in students], fontsize=7)
+    ax_students.set_yticks(range(len(students)), [record.display_name(s) for s in students], fontsize=7)
     ax_students.set_ylim(-0.6, max(len(students), 1) - 0.4)
     ax_students.invert_yaxis()
     ax_students.set_xlabel("time (s)")

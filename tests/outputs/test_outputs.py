@@ -46,10 +46,10 @@ def test_csv_sinks_schema_and_incremental_rows(tmp_path):
     assert faces[1][:3] == ["0", "0.000", "1"] and faces[1][8] == "happiness"
     assert len(faces) == 1 + 6
     students = _read(tmp_path / "s.csv")
-    assert students[0] == ["student_id", "first_s", "last_s", "frames", "dominant_emotion",
+    assert students[0] == ["student_id", "name", "first_s", "last_s", "frames", "dominant_emotion",
                            "share_neutral", "share_happiness", "share_sadness"]
-    assert students[1][:5] == ["1", "0.000", "1.200", "3", "happiness"]
-    assert [float(v) for v in students[1][5:]] == [0.0, round(2 / 3, 4), round(1 / 3, 4)]
+    assert students[1][:6] == ["1", "", "0.000", "1.200", "3", "happiness"]
+    assert [float(v) for v in students[1][6:]] == [0.0, round(2 / 3, 4), round(1 / 3, 4)]
     assert len(students) == 3  # the unconfirmed face (-1) is not a student
     classes = _read(tmp_path / "c.csv")
     assert classes[0] == ["time_s", "faces", "share_neutral", "share_happiness", "share_sadness"]

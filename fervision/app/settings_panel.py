@@ -1,0 +1,124 @@
+"""Model, device, detector and playback settings. Model and device apply at once; detector
+settings on "Apply". Emits a :class:`PipelineConfig`, the same object ``annotate`` builds from."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from ..engine.config import PipelineConfig
+from ..engine.detectors import list_detectors
+from ..recognizer import list_checkpoints
+
+OTHER_FILE = "Other file…"
+
+
+def available_devices() -> list[str]:
+    import torch
+
+    devices = ["auto", "cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return devices
+
+
+class SettingsPanel(QWidget):
+    config_changed = Signal(object)  # PipelineConfig
+    keep_real_time_changed = Signal(bool)
+    chart_window_changed = Signal(float)  # seconds
+
+    def __init__(self, config: PipelineConfig, keep_real_time: bool = True, chart_window_s: float = 300.0,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._config = config
+        form = QFormLayout(self)
+        self.model = QComboBox()
+        self.model.addItems(["default", *list_checkpoints()])
+        if config.model not in [self.model.itemText(i) for i in range(self.model.count())]:
+            self.model.addItem(config.model)
+        self.model.addItem(OTHER_FILE)
+        self.model.setCurrentText(config.model)
+        self.model.activated.connect(self._on_model)
+        form.addRow("Model", self.model)
+        self.device = QComboBox()
+        self.device.addItems(available_devices())
+        if self.device.findText(config.device) < 0:
+            self.device.addItem(config.device)
+        self.device.setCurrentText(config.device)
+        self.device.activated.connect(lambda _: self._emit(device=self.device.currentText()))
+        form.addRow("Device", self.device)
+
+        self.detector = QComboBox()
+        self.detector.addItems(list_detectors())
+        self.detector.setCurrentText(config.detector)
+        form.addRow("Face detector", self.detector)
+        self.min_face = QSpinBox(minimum=0, maximum=400, suffix=" px", value=config.min_face_px)
+        self.min_face.setToolTip("Ignore faces smaller than this (0 = keep all).")
+        form.addRow("Minimum face size", self.min_face)
+        self.min_score = QDoubleSpinBox(minimum=0.0, maximum=0.99, singleStep=0.05, decimals=2,
+                                        value=config.min_face_score or 0.0)
+        self.min_score.setSpecialValueText("detector default")
+        form.addRow("Minimum face score", self.min_score)
+        self.tiles = QSpinBox(minimum=1, maximum=4, value=config.tiles)
+        self.tiles.setToolTip("Split large frames into N×N tiles so small back-row faces are found (slower).")
+        form.addRow("Tiling (N×N)", self.tiles)
+        self.detect_every = QSpinBox(minimum=1, maximum=10, value=config.detect_every)
+        self.detect_every.setToolTip("Detect faces on every N-th frame only (faster; students sit still).")
+        form.addRow("Detect every", self.detect_every)
+        self.max_faces = QSpinBox(minimum=-1, maximum=200, value=-1 if config.max_faces_per_frame is None
+                                  else config.max_faces_per_frame)
+        self.max_faces.setSpecialValueText("all")
+        self.max_faces.setToolTip("Re-read at most this many faces per frame besides those due "
+                                  "(labels stay < 1 s old).")
+        form.addRow("Faces re-read per frame", self.max_faces)
+        apply = QPushButton("Apply detector settings")
+        apply.clicked.connect(self._apply_detector)
+        form.addRow(apply)
+
+        self.keep_real_time = QCheckBox("Skip frames to keep real time")
+        self.keep_real_time.setChecked(keep_real_time)
+        self.keep_real_time.toggled.connect(self.keep_real_time_changed)
+        form.addRow(self.keep_real_time)
+        self.chart_window = QSpinBox(minimum=1, maximum=120, suffix=" min", value=max(1, round(chart_window_s / 60)))
+        self.chart_window.valueChanged.connect(lambda v: self.chart_window_changed.emit(60.0 * v))
+        form.addRow("Chart window", self.chart_window)
+
+    @property
+    def config(self) -> PipelineConfig:
+        return self._config
+
+    def set_config(self, config: PipelineConfig) -> None:
+        """Show the configuration in use (after a failed switch the old one stays)."""
+        self._config = config
+        if self.model.findText(config.model) < 0:
+            self.model.insertItem(self.model.count() - 1, config.model)
+        self.model.setCurrentText(config.model)
+        self.device.setCurrentText(config.device)
+
+    def _on_model(self, _: int) -> None:
+        choice = self.model.currentText()
+        if choice == OTHER_FILE:
+            path, _ = QFileDialog.getOpenFileName(self, "Open a checkpoint", "", "Checkpoints (*.safetensors)")
+            if not path:
+                self.model.setCurrentText(self._config.model)
+                return
+            choice = path
+        self._emit(model=choice)
+
+    def _apply_detector(self) -> None:
+        self._emit(detector=self.detector.currentText(), min_face_px=self.min_face.value(),
+                   min_face_score=self.min_score.value() or None, tiles=self.tiles.value(),
+                   detect_every=self.detect_every.value(),
+                   max_faces_per_frame=None if self.max_faces.value() < 0 else self.max_faces.value())
+
+    def _emit(self, **changes: object) -> None:
+        self.config_changed.emit(self._config.with_(**changes))

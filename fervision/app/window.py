@@ -1,0 +1,443 @@
+"""The main window: video with overlays, class charts, students, settings, record and export."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..engine.config import PipelineConfig
+from ..engine.sources import IMAGE_SUFFIXES, list_cameras
+from .charts import ClassChart, CurrentBars, StudentTimeline
+from .settings_panel import SettingsPanel
+from .students_panel import StudentsTable, mmss
+from .video_view import VideoView
+from .worker import AnalysisWorker, FramePacket, SourceInfo
+
+RESPONSIBLE_USE = ("Reminder: emotion recognition in schools is prohibited in the EU (AI Act, art. 5(1)(f)) "
+                   "except for medical or safety reasons. Labels describe facial expressions, not feelings, "
+                   "and are often wrong (see README, “Responsible use”). Everything stays on this computer.")
+VIDEO_FILTER = "Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.m4v " + " ".join(
+    f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
+SPEEDS = ("0.25×", "0.5×", "1×", "1.5×", "2×", "4×")
+
+
+class MessageBar(QFrame):
+    """One line above the video for errors and notices; closes with ×."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(text="×")
+        close.clicked.connect(self.hide)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.kind = ""
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "info") -> None:
+        colours = {"error": "#f8d7da", "info": "#e2f0d9", "notice": "#fff3cd"}
+        self.setStyleSheet(f"MessageBar {{ background: {colours[kind]}; border-radius: 4px; }}")
+        self.kind = kind
+        self.label.setText(text)
+        self.show()
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None, config: PipelineConfig | None = None,
+                 output_dir: str | Path | None = None) -> None:
+        super().__init__()
+        self.settings = settings or QSettings("fervision", "fervision")
+        self.output_dir = Path(output_dir) if output_dir else None
+        self.setWindowTitle("fervision")
+        self.setAcceptDrops(True)
+        config = config or self._saved_config()
+        keep_real_time = self.settings.value("playback/keep_real_time", True, type=bool)
+        self.chart_window_s = float(self.settings.value("chart/window_s", 300.0, type=float))
+
+        self.worker = AnalysisWorker(config, keep_real_time=keep_real_time)
+        self.source: SourceInfo | None = None
+        self.frames_shown = 0
+        self.last_packet: FramePacket | None = None
+        self.last_export: dict[str, Path] = {}
+        self.selected_student: int | None = None
+        self._shown_times: deque[float] = deque(maxlen=60)
+        self._processing_s = 0.0
+        self._exported_frames = 0
+        self._slider_held = False
+
+        self._build_ui(config, keep_real_time)
+        self._connect_worker()
+        self.snapshot_timer = QTimer(self, interval=500)
+        self.snapshot_timer.timeout.connect(self.refresh_summaries)
+        self.snapshot_timer.start()
+        geometry = self.settings.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1400, 860)
+        state = self.settings.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self.worker.start()
+
+    # -- layout ----------------------------------------------------------------------------
+    def _build_ui(self, config: PipelineConfig, keep_real_time: bool) -> None:
+        toolbar = self.addToolBar("Playback")
+        toolbar.setObjectName("playback")
+        self.open_action = QAction("Open…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action.triggered.connect(self.choose_file)
+        toolbar.addAction(self.open_action)
+        self.camera_button = QToolButton(text="Camera", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.camera_menu = QMenu(self.camera_button)
+        self.camera_menu.aboutToShow.connect(self._fill_camera_menu)
+        self.camera_button.setMenu(self.camera_menu)
+        toolbar.addWidget(self.camera_button)
+        toolbar.addSeparator()
+        self.play_action = QAction("Play", self, shortcut=QKeySequence(Qt.Key.Key_Space), enabled=False)
+        self.play_action.triggered.connect(self.toggle_play)
+        toolbar.addAction(self.play_action)
+        self.seek = QSlider(Qt.Orientation.Horizontal, enabled=False)
+        self.seek.setRange(0, 0)
+        self.seek.setMinimumWidth(240)
+        self.seek.sliderPressed.connect(lambda: setattr(self, "_slider_held", True))
+        self.seek.sliderReleased.connect(self._seek_released)
+        toolbar.addWidget(self.seek)
+        self.time_label = QLabel("0:00 / 0:00")
+        toolbar.addWidget(self.time_label)
+        self.speed = QComboBox()
+        self.speed.addItems(SPEEDS)
+        self.speed.setCurrentText("1×")
+        self.speed.setToolTip("Playback speed")
+        self.speed.currentTextChanged.connect(lambda t: self.worker.set_speed(float(t.rstrip("×"))))
+        toolbar.addWidget(self.speed)
+        toolbar.addSeparator()
+        self.blur_action = QAction("Blur faces", self, checkable=True)
+        self.blur_action.setToolTip("Privacy: blur every face in the view and in recordings")
+        self.blur_action.toggled.connect(self.worker.set_blur)
+        toolbar.addAction(self.blur_action)
+        self.record_action = QAction("Record", self, checkable=True, enabled=False)
+        self.record_action.setToolTip("Record the annotated video (H.264 MP4)")
+        self.record_action.triggered.connect(self._toggle_record)
+        toolbar.addAction(self.record_action)
+        self.export_action = QAction("Export…", self, enabled=False)
+        self.export_action.setToolTip("Write the faces, students and class CSVs and the timeline PNG so far")
+        self.export_action.triggered.connect(self.choose_export_folder)
+        toolbar.addAction(self.export_action)
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.reminder = MessageBar()
+        if not self.settings.value("responsible_use/acknowledged", False, type=bool):
+            self.reminder.show_message(RESPONSIBLE_USE, "notice")
+            ok = QPushButton("Understood")
+            ok.clicked.connect(self._acknowledge_reminder)
+            self.reminder.layout().insertWidget(1, ok)
+        layout.addWidget(self.reminder)
+        self.messages = MessageBar()
+        layout.addWidget(self.messages)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.video = VideoView()
+        splitter.addWidget(self.video)
+        charts = QSplitter(Qt.Orientation.Horizontal)
+        self.class_chart = ClassChart()
+        self.current_bars = CurrentBars()
+        charts.addWidget(self.class_chart)
+        charts.addWidget(self.current_bars)
+        charts.setSizes([700, 260])
+        splitter.addWidget(charts)
+        splitter.setSizes([560, 220])
+        layout.addWidget(splitter, 1)
+        self.setCentralWidget(central)
+
+        students = QWidget()
+        students_layout = QVBoxLayout(students)
+        students_layout.setContentsMargins(0, 0, 0, 0)
+        self.students = StudentsTable()
+        self.students.renamed.connect(self.rename_student)
+        self.students.selected.connect(self.select_student)
+        self.timeline = StudentTimeline()
+        students_layout.addWidget(self.students, 3)
+        students_layout.addWidget(self.timeline, 2)
+        self._dock("Students", students, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.settings_panel = SettingsPanel(config, keep_real_time, self.chart_window_s)
+        self.settings_panel.config_changed.connect(self.worker.set_config)
+        self.settings_panel.keep_real_time_changed.connect(self.worker.set_keep_real_time)
+        self.settings_panel.chart_window_changed.connect(lambda s: setattr(self, "chart_window_s", s))
+        self._dock("Settings", self.settings_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+
+        self.status_text = QLabel("No source")
+        self.busy_bar = QProgressBar(maximumWidth=120, maximum=0)
+        self.busy_label = QLabel()
+        self.busy_bar.hide()
+        self.statusBar().addWidget(self.status_text, 1)
+        self.statusBar().addPermanentWidget(self.busy_label)
+        self.statusBar().addPermanentWidget(self.busy_bar)
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title.lower())
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _connect_worker(self) -> None:
+        w = self.worker
+        w.frame_ready.connect(self.show_frame)
+        w.busy.connect(self._show_busy)
+        w.error.connect(lambda text: self.messages.show_message(text, "error"))
+        w.info.connect(lambda text: self.messages.show_message(text, "info"))
+        w.source_opened.connect(self._on_source_opened)
+        w.source_ended.connect(self._on_source_ended)
+        w.playing_changed.connect(self._on_playing_changed)
+        w.recording_changed.connect(self._on_recording_changed)
+        w.exported.connect(self._on_exported)
+        w.model_loaded.connect(self._on_model_loaded)
+
+    # -- sources and playback ----------------------------------------------------------------
+    def open_source(self, spec: str) -> None:
+        if not self.confirm_discard():
+            return
+        self.messages.hide()
+        self.worker.open(str(spec))
+
+    def choose_file(self) -> None:
+        start = self.settings.value("source/last_folder", str(Path.home()))
+        path, _ = QFileDialog.getOpenFileName(self, "Open a video or image", start, VIDEO_FILTER)
+        if path:
+            self.settings.setValue("source/last_folder", str(Path(path).parent))
+            self.open_source(path)
+
+    def _fill_camera_menu(self) -> None:
+        self.camera_menu.clear()
+        cameras = list_cameras()
+        if not cameras:
+            self.camera_menu.addAction("No camera found").setEnabled(False)
+        for index in cameras:
+            self.camera_menu.addAction(f"Camera {index}", lambda i=index: self.open_source(str(i)))
+
+    def toggle_play(self) -> None:
+        if self.play_action.text() == "Pause":
+            self.worker.pause()
+        else:
+            self.worker.play()
+
+    def _seek_released(self) -> None:
+        self._slider_held = False
+        self.worker.seek(self.seek.value() / 10.0)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+        urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.open_source(urls[0])
+
+    def _on_source_opened(self, info: SourceInfo) -> None:
+        self.source = info
+        self.frames_shown = 0
+        self._exported_frames = 0
+        self.students.clear_students()
+        self.timeline.clear_student()
+        if info.kind != "camera":
+            self.settings.setValue("source/last", info.spec)
+        seekable = info.kind == "video" and info.duration_s is not None
+        self.seek.setEnabled(seekable)
+        self.seek.setRange(0, int((info.duration_s or 0) * 10))
+        self.speed.setEnabled(info.kind != "camera")
+        self.play_action.setEnabled(True)
+        self.record_action.setEnabled(info.kind != "images")
+        self.export_action.setEnabled(True)
+        self.setWindowTitle(f"fervision — {info.name}")
+
+    def _on_source_ended(self) -> None:
+        self.status_text.setText(self.status_text.text() + " · end of source")
+
+    def _on_playing_changed(self, playing: bool) -> None:
+        camera = self.source is not None and self.source.kind == "camera"
+        self.play_action.setText("Pause" if playing else "Play")
+        if camera:
+            self.play_action.setText("Stop" if playing else "Start")
+
+    def show_frame(self, packet: FramePacket) -> None:
+        self.last_packet = packet
+        self.frames_shown += 1
+        self.video.set_image(packet.image)
+        now = time.perf_counter()
+        self._shown_times.append(now)
+        if packet.processing_s > 0:
+            self._processing_s = packet.processing_s if not self._processing_s else (
+                0.9 * self._processing_s + 0.1 * packet.processing_s)
+        if self.source is not None and self.source.kind == "video":
+            if not self._slider_held:
+                self.seek.blockSignals(True)
+                self.seek.setValue(int(packet.time_s * 10))
+                self.seek.blockSignals(False)
+            self.time_label.setText(f"{mmss(packet.time_s)} / {mmss(self.source.duration_s or 0)}")
+        elif self.source is not None:
+            self.time_label.setText(mmss(packet.time_s))
+        self._update_status(packet)
+
+    def _update_status(self, packet: FramePacket) -> None:
+        times = self._shown_times
+        shown_fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
+        processing_fps = 1.0 / self._processing_s if self._processing_s else 0.0
+        parts = [f"display {shown_fps:.1f} fps", f"processing {processing_fps:.1f} fps", f"faces {len(packet.faces)}",
+                 f"recognition {1000 * packet.recognise_s:.0f} ms", packet.device]
+        self.status_text.setText(" · ".join(parts))
+
+    # -- summaries, students -------------------------------------------------------------------
+    def refresh_summaries(self) -> None:
+        session = self.worker.session
+        if session is None:
+            return
+        snapshot = session.snapshot(self.chart_window_s)
+        self.class_chart.update_from(snapshot)
+        self.current_bars.update_from(snapshot)
+        self.students.update_rows(snapshot.students)
+        if self.selected_student is not None:
+            self._show_timeline(self.selected_student)
+
+    def rename_student(self, student_id: int, name: str) -> None:
+        if self.worker.session is not None:
+            self.worker.session.rename(student_id, name)
+            self._exported_frames = -1  # names changed since the last export
+            self.worker.redraw()
+
+    def select_student(self, student_id: int | None) -> None:
+        self.selected_student = student_id
+        self.worker.set_highlight(student_id)
+        if student_id is None:
+            self.timeline.clear_student()
+        else:
+            self._show_timeline(student_id)
+
+    def _show_timeline(self, student_id: int) -> None:
+        session = self.worker.session
+        if session is None:
+            return
+        times, emotions = session.student_timeline(student_id)
+        title = f"{session.record.display_name(student_id)}: top emotion over time"
+        self.timeline.show_student(title, session.record.labels, times, emotions)
+
+    # -- recording and export ---------------------------------------------------------------------
+    def _default_folder(self) -> str:
+        return str(self.output_dir or self.settings.value("export/last_folder", str(Path.home())))
+
+    def _toggle_record(self, checked: bool) -> None:
+        if not checked:
+            self.worker.stop_recording()
+            return
+        stem = self.source.name if self.source else "session"
+        path, _ = QFileDialog.getSaveFileName(self, "Record the annotated video",
+                                              str(Path(self._default_folder()) / f"{stem}_annotated.mp4"),
+                                              "MP4 video (*.mp4)")
+        if not path:
+            self.record_action.setChecked(False)
+            return
+        self.start_recording(path)
+
+    def start_recording(self, path: str | Path) -> None:
+        self.worker.start_recording(Path(path))
+
+    def _on_recording_changed(self, recording: bool) -> None:
+        self.record_action.setChecked(recording)
+        self.record_action.setText("Stop recording" if recording else "Record")
+
+    def choose_export_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Export the session into", self._default_folder())
+        if folder:
+            self.export_to(folder)
+
+    def export_to(self, folder: str | Path) -> None:
+        self.settings.setValue("export/last_folder", str(folder))
+        self.worker.export(folder)
+
+    def _on_exported(self, paths: dict[str, Path]) -> None:
+        self.last_export = paths
+        session = self.worker.session
+        self._exported_frames = len(session.frames) if session else 0
+        folder = next(iter(paths.values())).parent
+        self.messages.show_message(f"Exported {', '.join(p.name for p in paths.values())} to {folder}.", "info")
+
+    def has_unexported_data(self) -> bool:
+        session = self.worker.session
+        return session is not None and bool(session.record.students) and len(session.frames) != self._exported_frames
+
+    def confirm_discard(self) -> bool:
+        """Ask before a new source or quitting would drop a session that was never exported."""
+        if not self.has_unexported_data():
+            return True
+        answer = QMessageBox.question(
+            self, "Discard this session?",
+            "The current session has not been exported. Discard its analysis?",
+            QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Discard
+
+    # -- settings ------------------------------------------------------------------------------------
+    def _saved_config(self) -> PipelineConfig:
+        """The last configuration that loaded; fields saved by an older version fall back to defaults."""
+        saved = self.settings.value("pipeline/config")
+        config = PipelineConfig()
+        if isinstance(saved, dict):
+            known = {f.name: f.type for f in fields(PipelineConfig)}
+            try:
+                config = config.with_(**{k: v for k, v in saved.items() if k in known})
+            except (TypeError, ValueError):
+                pass
+        return config
+
+    def _on_model_loaded(self, config: PipelineConfig) -> None:
+        self.settings_panel.set_config(config)
+        self.settings.setValue("pipeline/config", asdict(config))
+
+    def _show_busy(self, text: str) -> None:
+        self.busy_label.setText(text)
+        self.busy_bar.setVisible(bool(text))
+
+    def _acknowledge_reminder(self) -> None:
+        self.settings.setValue("responsible_use/acknowledged", True)
+        self.reminder.hide()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.confirm_discard():
+            event.ignore()
+            return
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("playback/keep_real_time", self.settings_panel.keep_real_time.isChecked())
+        self.settings.setValue("chart/window_s", self.chart_window_s)
+        self.settings.sync()
+        self.snapshot_timer.stop()
+        self.worker.stop()
+        self.worker.wait(10_000)  # finishes a recording in progress before the window goes
+        event.accept()

@@ -1,0 +1,390 @@
+"""The processing thread: opens sources, runs the pipeline, draws overlays, records and exports.
+
+The UI thread only sends commands (a queue) and receives signals, so the window never waits
+for a model to load, a frame to decode or a file to be written. Files play at their own
+pace times the chosen speed; when the pipeline cannot keep up, late frames are skipped (the
+labels stay current), unless the user asks for every frame to be analysed.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+from PySide6.QtCore import QThread, Signal
+from PySide6.QtGui import QImage
+
+from ..engine.config import PipelineConfig, build_pipeline, build_recognizer
+from ..engine.frame import FaceFrame
+from ..engine.session import AnalysisSession
+from ..engine.sources import CameraSource, ImageSource, Source, VideoFileSource, VideoFrame, open_source
+from ..errors import FervisionError
+from ..outputs.overlay import draw_faces
+from ..outputs.video import H264Writer
+from ..recognizer import ExpressionRecognizer
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    spec: str
+    name: str
+    kind: str  # "video", "camera" or "images"
+    duration_s: float | None
+    fps: float | None
+
+
+@dataclass(frozen=True)
+class FramePacket:
+    """One shown frame: the annotated image and what the status bar reports about it."""
+
+    image: QImage
+    faces: FaceFrame
+    time_s: float
+    processing_s: float  # pipeline + drawing for this frame
+    recognise_s: float
+    skipped: int  # frames skipped since the previous packet to keep real time
+    device: str
+
+
+def to_qimage(image_bgr: np.ndarray) -> QImage:
+    """A QImage that owns a copy of the pixels (the array may be reused after this returns)."""
+    image = np.ascontiguousarray(image_bgr)
+    h, w = image.shape[:2]
+    return QImage(image.data, w, h, image.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, FervisionError):
+        return str(exc)
+    if isinstance(exc, KeyError) and exc.args:
+        return str(exc.args[0])
+    return f"{type(exc).__name__}: {exc}"
+
+
+class AnalysisWorker(QThread):
+    frame_ready = Signal(object)  # FramePacket
+    busy = Signal(str)  # what is being loaded ("" when done)
+    error = Signal(str)  # one sentence for the message bar
+    info = Signal(str)
+    source_opened = Signal(object)  # SourceInfo
+    source_ended = Signal()
+    playing_changed = Signal(bool)
+    recording_changed = Signal(bool)
+    exported = Signal(object)  # dict[str, Path]
+    model_loaded = Signal(object)  # PipelineConfig now in use
+
+    def __init__(self, config: PipelineConfig, keep_real_time: bool = True) -> None:
+        super().__init__()
+        self.config = config
+        self.keep_real_time = keep_real_time
+        self.speed = 1.0
+        self.blur = False
+        self.highlight: int | None = None
+        self.session: AnalysisSession | None = None
+        self._commands: queue.Queue[tuple[str, tuple[Any, ...]]] = queue.Queue()
+        self._recognizer: ExpressionRecognizer | None = None
+        self._source: Source | None = None
+        self._info: SourceInfo | None = None
+        self._frames: Iterator[VideoFrame] | None = None
+        self._pending: VideoFrame | None = None
+        self._playing = False
+        self._step = False  # analyse one frame while paused (after a seek)
+        self._clock: tuple[float, float] | None = None  # (wall time, media time) of the pacing origin
+        self._skipped = 0
+        self._last: tuple[VideoFrame, FaceFrame] | None = None
+        self._writer: H264Writer | None = None
+        self._record_origin = 0.0
+        self._quit = False
+
+    # -- commands (any thread) ------------------------------------------------------------
+    def send(self, name: str, *args: Any) -> None:
+        self._commands.put((name, args))
+
+    def open(self, spec: str) -> None:
+        self.send("open", spec)
+
+    def play(self) -> None:
+        self.send("play")
+
+    def pause(self) -> None:
+        self.send("pause")
+
+    def seek(self, time_s: float) -> None:
+        self.send("seek", time_s)
+
+    def set_speed(self, speed: float) -> None:
+        self.send("speed", speed)
+
+    def set_config(self, config: PipelineConfig) -> None:
+        self.send("config", config)
+
+    def set_blur(self, blur: bool) -> None:
+        self.send("blur", blur)
+
+    def set_highlight(self, student_id: int | None) -> None:
+        self.send("highlight", student_id)
+
+    def set_keep_real_time(self, keep: bool) -> None:
+        self.send("keep_real_time", keep)
+
+    def redraw(self) -> None:
+        self.send("redraw")
+
+    def start_recording(self, path: str | Path) -> None:
+        self.send("record", Path(path))
+
+    def stop_recording(self) -> None:
+        self.send("stop_record")
+
+    def export(self, folder: str | Path) -> None:
+        self.send("export", Path(folder))
+
+    def stop(self) -> None:
+        self.send("quit")
+
+    # -- the loop (worker thread) ---------------------------------------------------------
+    def run(self) -> None:
+        self._load(self.config)
+        while not self._quit:
+            active = self._frames is not None and (self._playing or self._step)
+            self._handle_commands(timeout=None if active else 0.1)
+            if self._quit or self._frames is None or not (self._playing or self._step):
+                continue
+            frame = self._pending or self._next_frame()
+            if frame is None:
+                continue
+            wait = self._due_in(frame)
+            if wait > 0.002 and not self._step:
+                self._pending = frame
+                self._handle_commands(timeout=min(wait, 0.05))
+                continue
+            self._pending = None
+            if (self.keep_real_time and not self._step and self._info and self._info.kind == "video"
+                    and wait < -0.1):
+                self._skipped += 1  # late: skip analysis to catch up with the clock
+                continue
+            self._step = False
+            self._analyse(frame)
+        self._close_source()
+        self._finish_recording()
+
+    def _handle_commands(self, timeout: float | None) -> None:
+        try:
+            command = self._commands.get(timeout=timeout) if timeout else self._commands.get_nowait()
+        except queue.Empty:
+            return
+        while True:
+            name, args = command
+            try:
+                getattr(self, f"_cmd_{name}")(*args)
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a crash
+                self.error.emit(_describe(exc))
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+
+    def _next_frame(self) -> VideoFrame | None:
+        try:
+            return next(self._frames)
+        except StopIteration:
+            failed = self._source.failed_frames if self._source else 0
+            self._frames = None
+            self._set_playing(False)
+            self._step = False
+            if failed:
+                self.info.emit(f"{failed} frame(s) could not be decoded and were skipped.")
+            self.source_ended.emit()
+            return None
+        except FervisionError as exc:
+            self._frames = None
+            self._set_playing(False)
+            self.error.emit(str(exc))
+            return None
+
+    def _due_in(self, frame: VideoFrame) -> float:
+        """Seconds until ``frame`` is due on screen (negative: late). Live sources are always due."""
+        if self._info is None or self._info.kind == "camera":
+            return 0.0
+        now = time.perf_counter()
+        if self._clock is None:
+            self._clock = (now, frame.time_s)
+        wall0, media0 = self._clock
+        return wall0 + (frame.time_s - media0) / self.speed - now
+
+    def _analyse(self, frame: VideoFrame) -> None:
+        assert self.session is not None
+        t0 = time.perf_counter()
+        before = self.session.pipeline.timings["recognise"]
+        faces = self.session.process(frame)
+        recognise_s = self.session.pipeline.timings["recognise"] - before
+        self._last = (frame, faces)
+        image = self._draw(frame, faces)
+        if self._writer is not None:
+            try:
+                self._writer.write(image, frame.time_s - self._record_origin)
+            except FervisionError as exc:
+                self.error.emit(str(exc))
+                self._finish_recording()
+        packet = FramePacket(to_qimage(image), faces, frame.time_s, time.perf_counter() - t0, recognise_s,
+                             self._skipped, str(self.session.pipeline.recognizer.device))
+        self._skipped = 0
+        self.frame_ready.emit(packet)
+
+    def _draw(self, frame: VideoFrame, faces: FaceFrame) -> np.ndarray:
+        names = self.session.names() if self.session else {}
+        return draw_faces(frame.image, faces, blur=self.blur, names=names, highlight=self.highlight)
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing != self._playing:
+            self._playing = playing
+            self.playing_changed.emit(playing)
+        self._clock = None
+
+    # -- command handlers ------------------------------------------------------------------
+    def _load(self, config: PipelineConfig) -> bool:
+        """(Re)load the recogniser when the model or device changed; rebuild the pipeline."""
+        needs_model = (self._recognizer is None or config.model != self.config.model
+                       or config.device != self.config.device)
+        if needs_model:
+            self.busy.emit(f"Loading model {config.model} on {config.device}…")
+        try:
+            recognizer = build_recognizer(config) if needs_model else self._recognizer
+            pipeline = build_pipeline(config, still=self._is_still(), recognizer=recognizer)
+        except Exception as exc:  # noqa: BLE001
+            self.error.emit(_describe(exc))
+            return False
+        finally:
+            self.busy.emit("")
+        self._recognizer, self.config = recognizer, config
+        if self.session is not None and self.session.use_pipeline(pipeline):
+            self.info.emit("The new model reads other emotions: the session's record starts afresh.")
+        self.model_loaded.emit(config)
+        return True
+
+    def _is_still(self) -> bool:
+        return self._info is not None and self._info.kind == "images"
+
+    def _cmd_config(self, config: PipelineConfig) -> None:
+        self._load(config)
+        self._cmd_redraw()
+
+    def _cmd_open(self, spec: str, start_s: float = 0.0) -> None:
+        if self._recognizer is None and not self._load(self.config):
+            return
+        source = VideoFileSource(spec, start_s=start_s) if start_s > 0 else open_source(spec)
+        self._close_source()
+        self._finish_recording()
+        kind = ("camera" if isinstance(source, CameraSource)
+                else "images" if isinstance(source, ImageSource) else "video")
+        duration = source.duration_s if isinstance(source, VideoFileSource) else None
+        self._source, self._frames = source, iter(source)
+        self._info = SourceInfo(str(spec), source.name, kind, duration, source.fps)
+        pipeline = build_pipeline(self.config, still=kind == "images", recognizer=self._recognizer)
+        self.session = AnalysisSession(pipeline, name=source.name)
+        self._last, self._pending = None, None
+        self.source_opened.emit(self._info)
+        self._set_playing(True)
+
+    def _cmd_play(self) -> None:
+        if self._info is None:
+            return
+        if self._frames is None:  # ended or stopped: start again (files from the top, cameras anew)
+            self._reopen(0.0)
+        self._set_playing(True)
+
+    def _cmd_pause(self) -> None:
+        if self._info is not None and self._info.kind == "camera":
+            self._close_source()  # a paused webcam is released, so other apps can use it
+        self._set_playing(False)
+
+    def _cmd_seek(self, time_s: float) -> None:
+        if self._info is None or self._info.kind != "video":
+            return
+        self._reopen(max(0.0, time_s))
+        self._step = not self._playing  # show where we are even while paused
+
+    def _reopen(self, start_s: float) -> None:
+        """Reopen the current source (seek, replay) keeping the session and its student numbering."""
+        assert self._info is not None and self.session is not None
+        if self._source is not None:
+            self._source.close()
+        spec = self._info.spec
+        source = (VideoFileSource(spec, start_s=start_s) if self._info.kind == "video"
+                  else CameraSource(int(spec)) if self._info.kind == "camera" else ImageSource(spec))
+        self._source, self._frames, self._pending = source, iter(source), None
+        self.session.pipeline.restart()
+        self._clock = None
+
+    def _cmd_speed(self, speed: float) -> None:
+        self.speed = max(0.05, float(speed))
+        self._clock = None
+
+    def _cmd_keep_real_time(self, keep: bool) -> None:
+        self.keep_real_time = bool(keep)
+        self._clock = None
+
+    def _cmd_blur(self, blur: bool) -> None:
+        self.blur = bool(blur)
+        self._cmd_redraw()
+
+    def _cmd_highlight(self, student_id: int | None) -> None:
+        self.highlight = student_id
+        self._cmd_redraw()
+
+    def _cmd_redraw(self) -> None:
+        """Re-render the last frame (paused view after blur, rename or highlight changes)."""
+        if self._last is None or self._playing:
+            return
+        frame, faces = self._last
+        device = str(self.session.pipeline.recognizer.device) if self.session else ""
+        image = to_qimage(self._draw(frame, faces))
+        self.frame_ready.emit(FramePacket(image, faces, frame.time_s, 0.0, 0.0, 0, device))
+
+    def _cmd_record(self, path: Path) -> None:
+        if self._last is None or self._info is None:
+            raise FervisionError("Open a video or camera before recording.")
+        self._finish_recording()
+        frame, _ = self._last
+        h, w = frame.image.shape[:2]
+        self._writer = H264Writer(path, self._info.fps or 25.0, (w, h))
+        self._record_origin = frame.time_s
+        self.recording_changed.emit(True)
+
+    def _cmd_stop_record(self) -> None:
+        self._finish_recording()
+
+    def _finish_recording(self) -> None:
+        if self._writer is None:
+            return
+        writer, self._writer = self._writer, None
+        try:
+            path = writer.close()
+            self.info.emit(f"Recording saved to {path}.")
+        except FervisionError as exc:
+            self.error.emit(str(exc))
+        self.recording_changed.emit(False)
+
+    def _cmd_export(self, folder: Path) -> None:
+        if self.session is None or not self.session.frames:
+            raise FervisionError("Nothing to export yet: open a video or camera first.")
+        self.busy.emit(f"Exporting to {folder}…")
+        try:
+            paths = self.session.export(folder)
+        except OSError as exc:
+            raise FervisionError(f"cannot export to {folder} ({exc.strerror or exc}).") from None
+        finally:
+            self.busy.emit("")
+        self.exported.emit(paths)
+
+    def _cmd_quit(self) -> None:
+        self._quit = True
+
+    def _close_source(self) -> None:
+        if self._source is not None:
+            self._source.close()
+        self._source, self._frames, self._pending = None, None, None

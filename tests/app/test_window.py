@@ -1,0 +1,123 @@
+import csv
+
+import av
+import pytest
+
+from fervision.engine.config import PipelineConfig
+from fervision.outputs.csv_sinks import class_header, faces_header, students_header
+
+from .conftest import SAMPLE
+
+
+def _rows(path):
+    with open(path, newline="") as f:
+        return list(csv.reader(f))
+
+
+def _play(qtbot, window, frames, source=SAMPLE):
+    window.open_source(str(source))
+    qtbot.waitUntil(lambda: window.frames_shown >= frames, timeout=60_000)
+
+
+def test_plays_the_sample_and_fills_chart_table_and_status(qtbot, make_window):
+    window = make_window()
+    assert window.reminder.isVisible()  # first start: the responsible-use reminder
+    _play(qtbot, window, 40)
+    window.refresh_summaries()
+    assert window.class_chart.points >= 1
+    assert window.current_bars.heights.sum() == pytest.approx(1.0)
+    assert window.students.rowCount() >= 1
+    assert "processing" in window.status_text.text() and "faces 1" in window.status_text.text()
+    assert window.video.image_rect().width() > 0
+    assert window.source.duration_s == pytest.approx(19.7, abs=0.2)
+
+
+def test_rename_export_and_reminder_once(qtbot, make_window, settings, tmp_path):
+    window = make_window()
+    _play(qtbot, window, 30)
+    window.worker.pause()
+    qtbot.waitUntil(lambda: window.play_action.text() == "Play", timeout=5000)
+    window.refresh_summaries()
+    window.students.item(0, 1).setText("Ana")  # as if typed into the table
+    with qtbot.waitSignal(window.worker.exported, timeout=30_000):
+        window.export_to(tmp_path / "out")
+    paths = window.last_export
+    labels = window.worker.session.record.labels
+    students = _rows(paths["students"])
+    assert students[0] == students_header(labels) and students[1][:2] == ["1", "Ana"]
+    faces = _rows(paths["faces"])
+    assert faces[0] == faces_header(labels) and len(faces) > 1
+    assert _rows(paths["class"])[0] == class_header(labels)
+    assert paths["timeline"].stat().st_size > 5000
+    assert not window.has_unexported_data()
+    window.students.item(0, 1).setText("Ana B.")
+    assert window.has_unexported_data()  # a rename is a change to export
+    window._acknowledge_reminder()
+    assert not make_window().reminder.isVisible()  # shown on the first start only
+
+
+def test_seek_while_paused_shows_that_time(qtbot, make_window):
+    window = make_window()
+    _play(qtbot, window, 5)
+    window.worker.pause()
+    qtbot.waitUntil(lambda: window.play_action.text() == "Play", timeout=5000)
+    window.worker.seek(12.0)
+    qtbot.waitUntil(lambda: window.last_packet.time_s > 11.0, timeout=10_000)
+    assert window.last_packet.time_s == pytest.approx(12.0, abs=0.5)
+    assert window.time_label.text().startswith("0:12")
+
+
+def test_record_writes_an_h264_file(qtbot, make_window, tmp_path):
+    window = make_window()
+    _play(qtbot, window, 5)
+    path = tmp_path / "rec.mp4"
+    window.start_recording(path)
+    qtbot.waitUntil(lambda: window.record_action.isChecked(), timeout=5000)
+    start = window.frames_shown
+    qtbot.waitUntil(lambda: window.frames_shown >= start + 20, timeout=30_000)
+    window.record_action.trigger()  # the toolbar button: stop
+    qtbot.waitUntil(lambda: path.exists(), timeout=10_000)
+    with av.open(str(path)) as c:
+        assert c.streams.video[0].codec_context.name == "h264" and c.streams.video[0].frames >= 15
+
+
+def test_bad_file_and_bad_checkpoint_become_messages(qtbot, make_window, tmp_path):
+    window = make_window()
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    window.open_source(str(empty))
+    qtbot.waitUntil(window.messages.isVisible, timeout=10_000)
+    assert window.messages.kind == "error" and "empty" in window.messages.label.text()
+    window.messages.hide()
+    window.settings_panel.config_changed.emit(PipelineConfig(model="no_such_model", device="cpu"))
+    qtbot.waitUntil(window.messages.isVisible, timeout=10_000)
+    assert "No checkpoint named 'no_such_model'" in window.messages.label.text()
+    _play(qtbot, window, 3)  # the old model still works
+    assert window.settings_panel.config.model == "default"
+
+
+def test_model_choice_and_layout_persist(qtbot, make_window, settings):
+    window = make_window()
+    with qtbot.waitSignal(window.worker.model_loaded, timeout=30_000,
+                          check_params_cb=lambda config: config.model == "nca_mobilenet_ferplus"):
+        window.settings_panel.config_changed.emit(PipelineConfig(model="nca_mobilenet_ferplus", device="cpu",
+                                                                 min_face_px=24))
+    window.close()
+    settings.sync()
+    from fervision.app.window import MainWindow
+
+    again = MainWindow(settings)
+    qtbot.addWidget(again)
+    try:
+        assert again.settings_panel.config.model == "nca_mobilenet_ferplus"
+        assert again.settings_panel.config.min_face_px == 24
+        assert settings.value("window/geometry") is not None
+    finally:
+        again.close()
+
+
+def test_image_file_source(qtbot, make_window):
+    window = make_window()
+    _play(qtbot, window, 1, source=SAMPLE.parent / "sample_face_pexels.jpg")
+    assert len(window.last_packet.faces) == 1
+    assert not window.seek.isEnabled() and not window.record_action.isEnabled()
