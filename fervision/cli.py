@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
+from .engine.detectors import DEFAULT_MIN_FACE_PX
 from .errors import FervisionError
 
 
@@ -125,7 +126,8 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 
     result = annotate(args.input, args.output, model=args.model, detector=args.detector, device=args.device,
                       stride=args.stride, blur_faces=args.blur_faces, max_faces_per_frame=args.max_faces_per_frame,
-                      min_face_score=args.min_face_score, camera_motion=args.camera_motion,
+                      min_face_score=args.min_face_score, min_face_size=args.min_face_size,
+                      camera_motion=args.camera_motion,
                       detect_every=args.detect_every)
     _report_annotate(args.input, result)
     return 0
@@ -209,10 +211,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated output")
     p.add_argument("--max-faces-per-frame", type=int,
                    help="besides faces whose label turns 1 s old, classify at most N more per frame, oldest first "
-                        "(0 = refresh each label once a second; default: every face every frame)")
+                        "(0 = refresh each label once a second in one batch; -1 = every face every frame; "
+                        "default: 0 on a CPU, -1 on a GPU)")
     p.add_argument("--min-face-score", type=float, help="detector confidence threshold (default: the detector's own)")
-    p.add_argument("--detect-every", type=int, default=1,
-                   help="run the face detector on every N-th frame only (faster; boxes held in between)")
+    p.add_argument("--min-face-size", type=int, default=DEFAULT_MIN_FACE_PX, metavar="PX",
+                   help="ignore faces smaller than PX = sqrt(width x height) (default: %(default)s; 0 keeps all)")
+    p.add_argument("--detect-every", type=int,
+                   help="run the face detector on every N-th frame only, boxes held in between "
+                        "(default: 3 on a CPU, 1 on a GPU; use 1 for fast-moving people)")
     p.add_argument("--camera-motion", action="store_true",
                    help="carry student positions along with a moving (panning, zooming, hand-held) camera")
     p.set_defaults(func=cmd_annotate)
@@ -234,8 +240,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tiles", type=int, default=1)
     p.add_argument("--device", default="auto")
     p.add_argument("--max-frames", type=int, default=300)
-    p.add_argument("--detect-every", type=int, default=1)
-    p.add_argument("--max-faces-per-frame", type=int)
+    p.add_argument("--detect-every", type=int, help="as for annotate (default: 3 on a CPU, 1 on a GPU)")
+    p.add_argument("--max-faces-per-frame", type=int, help="as for annotate (default: 0 on a CPU, -1 on a GPU)")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("train", help="train a registered model on FERPlus, RAF-DB or an image folder")

@@ -62,7 +62,8 @@ class SettingsPanel(QWidget):
         self.detector.setCurrentText(config.detector)
         form.addRow("Face detector", self.detector)
         self.min_face = QSpinBox(minimum=0, maximum=400, suffix=" px", value=config.min_face_px)
-        self.min_face.setToolTip("Ignore faces smaller than this (0 = keep all).")
+        self.min_face.setToolTip("Ignore faces smaller than this, as sqrt(width × height): too small to read, "
+                                 "and where most false detections are (0 = keep all).")
         form.addRow("Minimum face size", self.min_face)
         self.min_score = QDoubleSpinBox(minimum=0.0, maximum=0.99, singleStep=0.05, decimals=2,
                                         value=config.min_face_score or 0.0)
@@ -71,14 +72,17 @@ class SettingsPanel(QWidget):
         self.tiles = QSpinBox(minimum=1, maximum=4, value=config.tiles)
         self.tiles.setToolTip("Split large frames into N×N tiles so small back-row faces are found (slower).")
         form.addRow("Tiling (N×N)", self.tiles)
-        self.detect_every = QSpinBox(minimum=1, maximum=10, value=config.detect_every)
-        self.detect_every.setToolTip("Detect faces on every N-th frame only (faster; students sit still).")
+        self.detect_every = QSpinBox(minimum=0, maximum=10, value=config.detect_every or 0)
+        self.detect_every.setSpecialValueText("auto")
+        self.detect_every.setToolTip("Detect faces on every N-th frame only (faster; students sit still). "
+                                     "Auto: 3 on a CPU, 1 on a GPU.")
         form.addRow("Detect every", self.detect_every)
-        self.max_faces = QSpinBox(minimum=-1, maximum=200, value=-1 if config.max_faces_per_frame is None
-                                  else config.max_faces_per_frame)
-        self.max_faces.setSpecialValueText("all")
-        self.max_faces.setToolTip("Re-read at most this many faces per frame besides those due "
-                                  "(labels stay < 1 s old).")
+        faces = config.max_faces_per_frame
+        self.max_faces = QSpinBox(minimum=-2, maximum=200, value=-2 if faces is None else max(faces, -1))
+        self.max_faces.setSpecialValueText("auto")
+        self.max_faces.setToolTip("Re-read at most this many faces per frame besides those whose label turns 1 s "
+                                  "old; 0 = each once a second in one batch; -1 = all, every frame. "
+                                  "Auto: 0 on a CPU, all on a GPU.")
         form.addRow("Faces re-read per frame", self.max_faces)
         apply = QPushButton("Apply detector settings")
         apply.clicked.connect(self._apply_detector)
@@ -117,8 +121,8 @@ class SettingsPanel(QWidget):
     def _apply_detector(self) -> None:
         self._emit(detector=self.detector.currentText(), min_face_px=self.min_face.value(),
                    min_face_score=self.min_score.value() or None, tiles=self.tiles.value(),
-                   detect_every=self.detect_every.value(),
-                   max_faces_per_frame=None if self.max_faces.value() < 0 else self.max_faces.value())
+                   detect_every=self.detect_every.value() or None,
+                   max_faces_per_frame=None if self.max_faces.value() == -2 else self.max_faces.value())
 
     def _emit(self, **changes: object) -> None:
         self.config_changed.emit(self._config.with_(**changes))

@@ -98,7 +98,8 @@ DEFAULT_SETTINGS: list[tuple[str, str, dict[str, Any]]] = [
     ("mediapipe full, 3x3 tiles", "mediapipe", {"tiles": 3}),
     ("mediapipe short, 3x3 tiles", "mediapipe", {"model": "short", "tiles": 3}),
     ("yunet 0.6", "yunet", {"min_confidence": 0.6}),
-    ("yunet 0.7 (default)", "yunet", {"min_confidence": 0.7}),
+    ("yunet 0.7, every size", "yunet", {"min_confidence": 0.7, "min_size": 0}),
+    ("yunet 0.7 (default: >= 16 px)", "yunet", {"min_confidence": 0.7}),
     ("yunet 0.75", "yunet", {"min_confidence": 0.75}),
     ("yunet 0.7, 2x2 tiles", "yunet", {"min_confidence": 0.7, "tiles": 2}),
 ]

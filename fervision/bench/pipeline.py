@@ -11,13 +11,11 @@ from pathlib import Path
 
 import torch
 
-from ..engine.detectors import DEFAULT_DETECTOR, create_detector
-from ..engine.pipeline import Pipeline
-from ..engine.scheduler import RecognitionScheduler
+from ..engine.config import PipelineConfig, build_pipeline
+from ..engine.detectors import DEFAULT_DETECTOR
 from ..engine.sources import VideoFileSource
 from ..outputs.overlay import draw_faces
 from ..outputs.video import H264Writer
-from ..recognizer import ExpressionRecognizer
 
 
 @dataclass
@@ -35,20 +33,23 @@ class VideoBench:
 
 
 def bench_video(video: str | Path, model: str = "default", detector: str = DEFAULT_DETECTOR, device: str = "auto",
-                max_frames: int = 300, tiles: int = 1, detect_every: int = 1,
+                max_frames: int = 300, tiles: int = 1, detect_every: int | None = None,
                 max_faces_per_frame: int | None = None) -> VideoBench:
+    """Throughput of what ``annotate`` runs with the same settings (the same ``build_pipeline``)."""
     with VideoFileSource(video) as src:
         t0 = time.perf_counter()
         n = sum(1 for _ in islice(src, max_frames))
         decode_fps = n / (time.perf_counter() - t0)
-    recognizer = ExpressionRecognizer.from_checkpoint(model, device=device)
-    pipeline = Pipeline(create_detector(detector, tiles=tiles), recognizer, detect_every=detect_every,
-                        scheduler=RecognitionScheduler(max_per_frame=max_faces_per_frame))
+    config = PipelineConfig(model=model, device=device, detector=detector, tiles=tiles, detect_every=detect_every,
+                            max_faces_per_frame=max_faces_per_frame)
+    pipeline = build_pipeline(config)
+    recognizer = pipeline.recognizer
+    detect_every, max_faces = pipeline.detect_every, pipeline.scheduler.max_per_frame
     stages = {"decode": 0.0, "draw": 0.0, "encode": 0.0}
     with VideoFileSource(video) as src, tempfile.TemporaryDirectory() as tmp:
         result = VideoBench(str(video), (src.width, src.height), src.fps or 0.0, str(recognizer.device),
                             f"detector {detector} (tiles {tiles}), detect every {detect_every}, "
-                            f"max faces/frame {'all' if max_faces_per_frame is None else max_faces_per_frame}")
+                            f"max faces/frame {'all' if max_faces is None else max_faces}")
         writer = H264Writer(Path(tmp) / "bench.mp4", src.fps or 25.0, (src.width, src.height))
         start = time.perf_counter()
         frames = iter(src)

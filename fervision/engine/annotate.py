@@ -23,7 +23,7 @@ from ..outputs.record import LessonRecord
 from ..outputs.timeline import save_timeline
 from ..outputs.video import H264Writer
 from .config import PipelineConfig, build_pipeline
-from .detectors import DEFAULT_DETECTOR
+from .detectors import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX
 from .frame import FaceFrame
 from .sources import ImageSource, VideoFileSource, open_source
 from .still import write_image
@@ -65,8 +65,9 @@ def annotate(
     blur_faces: bool = False,
     max_faces_per_frame: int | None = None,
     min_face_score: float | None = None,
+    min_face_size: int = DEFAULT_MIN_FACE_PX,
     camera_motion: bool = False,
-    detect_every: int = 1,
+    detect_every: int | None = None,
     progress: bool = True,
 ) -> AnnotateResult:
     """Annotate a source; returns what was written. Interrupting keeps every finished frame."""
@@ -75,7 +76,7 @@ def annotate(
     source = open_source(source_spec)
     folder = prepare_output_dir(output, source_spec)
     config = PipelineConfig(model=model, device=device, detector=detector, min_face_score=min_face_score,
-                            detect_every=detect_every, max_faces_per_frame=max_faces_per_frame,
+                            min_face_px=min_face_size, detect_every=detect_every, max_faces_per_frame=max_faces_per_frame,
                             camera_motion=camera_motion)
     still = isinstance(source, ImageSource)
     pipeline = build_pipeline(config, still=still)

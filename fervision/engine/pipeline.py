@@ -38,11 +38,9 @@ class Pipeline:
         scheduler: RecognitionScheduler | None = None,
         camera_motion: CameraMotion | None = None,
         detect_every: int = 1,
-        min_face_px: int = 0,
     ) -> None:
         """``detect_every=N`` runs the detector on every N-th frame only; frames in between reuse
-        the last detection's boxes and ids (students sit still; the detector is the costliest stage).
-        ``min_face_px`` drops faces whose shorter side is smaller (too few pixels to read)."""
+        the last detection's boxes and ids (students sit still; the detector is the costliest stage)."""
         if detect_every < 1:
             raise ValueError("detect_every must be >= 1")
         self.detector = detector
@@ -52,7 +50,6 @@ class Pipeline:
         self.scheduler = scheduler or RecognitionScheduler()
         self.camera_motion = camera_motion
         self.detect_every = detect_every
-        self.min_face_px = min_face_px
         self._frames = 0
         self._last: FaceFrame | None = None
         self.timings: dict[str, float] = defaultdict(float)
@@ -63,9 +60,12 @@ class Pipeline:
 
     def process(self, frame: VideoFrame) -> FaceFrame:
         t0 = time.perf_counter()
-        detect = self._last is None or self._frames % self.detect_every == 0
+        # Faces not confirmed yet are detected again on the next frame, so a new student gets
+        # their id at once rather than detect_every frames later.
+        unconfirmed = self._last is not None and bool((self._last.student_ids < 0).any())
+        detect = self._last is None or unconfirmed or self._frames % self.detect_every == 0
         self._frames += 1
-        faces = self._detect(frame.image) if detect else self._reuse_last()
+        faces = self.detector(frame.image) if detect else self._reuse_last()
         faces.time_s, faces.index, faces.labels = frame.time_s, frame.index, self.labels
         t1 = time.perf_counter()
         if self.camera_motion is not None:
@@ -93,14 +93,6 @@ class Pipeline:
             self.camera_motion = CameraMotion()
         self._frames = 0
         self._last = None
-
-    def _detect(self, image: np.ndarray) -> FaceFrame:
-        faces = self.detector(image)
-        if self.min_face_px > 0 and len(faces):
-            sides = np.minimum(faces.xyxy[:, 2] - faces.xyxy[:, 0], faces.xyxy[:, 3] - faces.xyxy[:, 1])
-            keep = sides >= self.min_face_px
-            faces.xyxy, faces.confidence = faces.xyxy[keep], faces.confidence[keep]
-        return faces
 
     def _reuse_last(self) -> FaceFrame:
         last = self._last

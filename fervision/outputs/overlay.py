@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import lru_cache
 
 import cv2
 import numpy as np
 
 from ..engine.frame import FaceFrame
 from ..labels import colour_bgr
+
+
+@lru_cache(maxsize=2048)
+def _label_patch(text: str, colour: tuple[int, int, int], scale: float, thickness: int) -> np.ndarray:
+    """The label as a small opaque image (black anti-aliased text on the emotion's colour).
+
+    Rendering text is the costly part of drawing (~0.2 ms a label); labels repeat from frame
+    to frame, so each distinct one is rendered once and then copied into place.
+    """
+    (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
+    patch = np.empty((th + base + 4, tw + 4, 3), np.uint8)
+    patch[:] = colour
+    cv2.putText(patch, text, (2, th + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness, cv2.LINE_AA)
+    patch.flags.writeable = False
+    return patch
+
+
+def _paste(out: np.ndarray, patch: np.ndarray, x: int, y: int) -> None:
+    """Copy ``patch`` with its top-left at (x, y), clipped to the image."""
+    h, w = out.shape[:2]
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + patch.shape[1], w), min(y + patch.shape[0], h)
+    if x1 > x0 and y1 > y0:
+        out[y0:y1, x0:x1] = patch[y0 - y: y1 - y, x0 - x: x1 - x]
 
 
 def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, blur: bool = False, names: Mapping[int, str] | None = None,
@@ -21,11 +46,13 @@ def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, blur: bool = False, name
     out = image_bgr.copy()
     emotions = frame.emotions()
     thickness = max(1, round(min(out.shape[:2]) / 400))
+    scale = 0.4 + 0.15 * thickness
     for i, (x1, y1, x2, y2) in enumerate(frame.xyxy.astype(int)):
         if blur and x2 > x1 and y2 > y1:
-            roi = out[y1:y2, x1:x2]
-            k = max(3, (min(roi.shape[:2]) // 4) | 1)
-            out[y1:y2, x1:x2] = cv2.GaussianBlur(roi, (k, k), 0)
+            roi = out[max(y1, 0):y2, max(x1, 0):x2]
+            if roi.size:
+                k = max(3, (min(roi.shape[:2]) // 4) | 1)
+                out[max(y1, 0):y2, max(x1, 0):x2] = cv2.GaussianBlur(roi, (k, k), 0)
         emotion = emotions[i] if emotions else ""
         colour = colour_bgr(emotion) if emotion else (255, 255, 255)
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thickness + 1)
@@ -40,11 +67,6 @@ def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, blur: bool = False, name
         if emotion:
             parts.append(f"{emotion} {frame.probs[i].max():.0%}")
         if parts:
-            text = " ".join(parts)
-            scale = 0.4 + 0.15 * thickness
-            (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thickness)
-            top = max(0, y1 - th - base - 4)
-            cv2.rectangle(out, (x1, top), (x1 + tw + 4, top + th + base + 4), colour, -1)
-            cv2.putText(out, text, (x1 + 2, top + th + 2), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), thickness,
-                        cv2.LINE_AA)
+            patch = _label_patch(" ".join(parts), tuple(int(c) for c in colour), scale, thickness)
+            _paste(out, patch, x1, max(0, y1 - patch.shape[0]))
     return out

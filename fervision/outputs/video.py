@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 
 from ..errors import FervisionError
@@ -62,7 +63,10 @@ class H264Writer:
                 if item is _END:
                     break
                 image, pts = item
-                frame = av.VideoFrame.from_ndarray(image[: self._stream.height, : self._stream.width], format="bgr24")
+                # OpenCV's BGR -> I420 (BT.601, limited range, as FFmpeg's default) is ~6x faster
+                # than converting inside FFmpeg, and this thread shares the CPU with the pipeline.
+                yuv = cv2.cvtColor(image[: self._stream.height, : self._stream.width], cv2.COLOR_BGR2YUV_I420)
+                frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
                 frame.pts = pts
                 for packet in self._stream.encode(frame):
                     self._container.mux(packet)

@@ -102,3 +102,16 @@ def test_tiling_finds_faces_the_whole_frame_misses():
     tiled = create_detector("mediapipe", tiles=3)(canvas)
     assert len(plain) == 0
     assert len(tiled) >= 1 and np.all(tiled.xyxy[:, 0] > 1400)
+
+
+def test_faces_below_the_minimum_size_are_dropped():
+    from fervision.engine.detectors import SizeFilter
+    from fervision.engine.frame import FaceFrame
+
+    boxes = np.array([[0, 0, 10, 10], [0, 0, 16, 16], [5, 5, 45, 25]], np.float32)  # sizes 10, 16, 28.3
+    fake = lambda image: FaceFrame(xyxy=boxes.copy(), confidence=np.array([0.9, 0.8, 0.7], np.float32))  # noqa: E731
+    kept = SizeFilter(fake, 16)(np.zeros((50, 50, 3), np.uint8))
+    assert kept.xyxy.tolist() == boxes[1:].tolist() and kept.confidence.tolist() == pytest.approx([0.8, 0.7])
+    assert len(SizeFilter(fake, 0)(None)) == 3
+    assert isinstance(create_detector("yunet"), SizeFilter) and not isinstance(
+        create_detector("yunet", min_size=0), SizeFilter)

@@ -93,3 +93,19 @@ def test_real_clips_decode_with_increasing_timestamps():
         with open_source(shared_path("data", "media", name)) as src:
             times = [f.time_s for f in src]
         assert len(times) > 60 and times[0] >= 0 and np.all(np.diff(times) > 0)
+
+
+def test_starting_part_way_seeks_to_that_time(small_video):
+    with VideoFileSource(small_video, start_s=1.0) as src:
+        frames = list(src)
+    assert frames[0].time_s == pytest.approx(1.0, abs=0.05)
+    assert frames[0].index == round(frames[0].time_s * 10)  # indices stay those of the whole file
+    assert src.duration_s == pytest.approx(src.frame_count / src.fps)
+
+
+def test_camera_list_is_empty_without_cameras(monkeypatch):
+    from fervision.engine import sources
+
+    monkeypatch.setattr(sources.cv2, "VideoCapture", lambda index: type("Closed", (), {
+        "isOpened": lambda self: False, "release": lambda self: None})())
+    assert sources.list_cameras() == []

@@ -96,3 +96,17 @@ def test_h264_writer_without_audio(tmp_path):
             w.write(np.zeros((21, 33, 3), np.uint8), i / 25)
     with av.open(str(tmp_path / "b.mp4")) as c:
         assert c.streams.video[0].frames == 5 and not c.streams.audio
+
+
+def test_overlay_names_highlight_and_labels_at_the_edge():
+    image = np.zeros((100, 200, 3), np.uint8)
+    frame = _frame(0, 0.0, [1, 2], [1, 0])
+    frame.xyxy[0] = [-5, 0, 30, 40]  # a face cut by the frame's top-left corner
+    plain = draw_faces(image, frame)
+    named = draw_faces(image, frame, names={2: "Ana"})
+    assert not np.array_equal(plain, named)  # the name widens student 2's label
+    assert np.array_equal(plain[:, :50], named[:, :50])  # student 1 is drawn the same
+    highlighted = draw_faces(image, frame, highlight=2)
+    ring = highlighted[5:55, 55]  # left of student 2's box (x1 = 60)
+    assert (ring == 255).all(axis=1).any()  # the white outer frame
+    assert not (plain[5:55, 55] == 255).all(axis=1).any()

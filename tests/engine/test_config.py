@@ -1,0 +1,23 @@
+import pytest
+
+from fervision.engine.config import PipelineConfig, build_pipeline
+from fervision.errors import FervisionError
+
+
+def test_speed_defaults_depend_on_the_device():
+    auto = PipelineConfig()
+    assert auto.speed_settings("cpu") == (3, 0)  # detect every 3rd frame, labels refreshed once a second
+    assert auto.speed_settings("cuda") == (1, None)  # every frame, every face
+    explicit = PipelineConfig(detect_every=2, max_faces_per_frame=-1)
+    assert explicit.speed_settings("cpu") == (2, None) and explicit.speed_settings("cuda") == (2, None)
+    assert PipelineConfig(max_faces_per_frame=4).speed_settings("cuda") == (1, 4)
+
+
+def test_build_pipeline_applies_the_config():
+    pipeline = build_pipeline(PipelineConfig(device="cpu", min_face_px=30, min_face_score=0.8))
+    assert pipeline.detect_every == 3 and pipeline.scheduler.max_per_frame == 0
+    assert pipeline.detector.min_size == 30 and pipeline.detector.detector.detector.min_confidence == 0.8
+    still = build_pipeline(PipelineConfig(device="cpu"), still=True, recognizer=pipeline.recognizer)
+    assert still.detect_every == 1 and still.tracker.min_hits == 1
+    with pytest.raises(FervisionError, match="N >= 1"):
+        build_pipeline(PipelineConfig(detect_every=0), recognizer=pipeline.recognizer)
