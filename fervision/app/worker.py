@@ -98,6 +98,7 @@ class AnalysisWorker(QThread):
         self._last: tuple[VideoFrame, FaceFrame] | None = None
         self._writer: H264Writer | None = None
         self._record_origin = 0.0
+        self._dirty = False  # the overlay settings changed since the last frame was drawn
         self._quit = False
 
     # -- commands (any thread) ------------------------------------------------------------
@@ -150,9 +151,10 @@ class AnalysisWorker(QThread):
     def run(self) -> None:
         self._load(self.config)
         while not self._quit:
-            active = self._frames is not None and (self._playing or self._step)
-            self._handle_commands(timeout=None if active else 0.1)
-            if self._quit or self._frames is None or not (self._playing or self._step):
+            self._handle_commands(timeout=None if self._active() else 0.1)
+            if self._dirty and not self._active():
+                self._render_last()
+            if self._quit or not self._active():
                 continue
             frame = self._pending or self._next_frame()
             if frame is None:
@@ -171,6 +173,10 @@ class AnalysisWorker(QThread):
             self._analyse(frame)
         self._close_source()
         self._finish_recording()
+
+    def _active(self) -> bool:
+        """Frames are still to come (playing, or one frame to show after a seek)."""
+        return self._frames is not None and (self._playing or self._step)
 
     def _handle_commands(self, timeout: float | None) -> None:
         try:
@@ -222,7 +228,7 @@ class AnalysisWorker(QThread):
         before = self.session.pipeline.timings["recognise"]
         faces = self.session.process(frame)
         recognise_s = self.session.pipeline.timings["recognise"] - before
-        self._last = (frame, faces)
+        self._last, self._dirty = (frame, faces), False
         image = self._draw(frame, faces)
         if self._writer is not None:
             try:
@@ -337,8 +343,13 @@ class AnalysisWorker(QThread):
         self._cmd_redraw()
 
     def _cmd_redraw(self) -> None:
-        """Re-render the last frame (paused view after blur, rename or highlight changes)."""
-        if self._last is None or self._playing:
+        """Blur, names or the highlight changed: the next frame shows it, or, when no frame is
+        coming (paused, ended), the last one is drawn again."""
+        self._dirty = True
+
+    def _render_last(self) -> None:
+        self._dirty = False
+        if self._last is None:
             return
         frame, faces = self._last
         device = str(self.session.pipeline.recognizer.device) if self.session else ""

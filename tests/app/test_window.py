@@ -121,3 +121,28 @@ def test_image_file_source(qtbot, make_window):
     _play(qtbot, window, 1, source=SAMPLE.parent / "sample_face_pexels.jpg")
     assert len(window.last_packet.faces) == 1
     assert not window.seek.isEnabled() and not window.record_action.isEnabled()
+
+
+def test_drop_a_file_blur_and_a_missing_camera(qtbot, make_window, monkeypatch):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+    from PySide6.QtWidgets import QMessageBox
+
+    window = make_window()
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(SAMPLE.parent / "sample_face_pexels.jpg"))])
+    window.dropEvent(QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                                Qt.KeyboardModifier.NoModifier))
+    qtbot.waitUntil(lambda: window.frames_shown >= 1, timeout=30_000)
+    assert window.source.kind == "images"
+    sharp = window.last_packet.image.copy()
+    window.blur_action.trigger()  # paused on the image: the view is redrawn blurred
+    qtbot.waitUntil(lambda: window.frames_shown >= 2, timeout=10_000)
+    assert window.last_packet.image != sharp
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *args, **kwargs: asked.append(args[1]) or QMessageBox.StandardButton.Discard)
+    window.open_source("57")  # a camera index that does not exist
+    assert asked == ["Discard this session?"]  # the image's analysis was never exported
+    qtbot.waitUntil(window.messages.isVisible, timeout=20_000)
+    assert "Camera 57 does not exist or is busy" in window.messages.label.text()
