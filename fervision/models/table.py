@@ -27,16 +27,16 @@ def model_rows(num_classes: int = 8, input_size: int | None = None) -> list[dict
 
 
 def model_table(num_classes: int = 8, input_size: int | None = None) -> str:
-    def fmt(v: object, spec: str) -> str:
-        return "—" if v is None else format(v, spec)
+    def fmt(v: object, spec: str, unit: str = "") -> str:
+        return "—" if v is None else format(v, spec) + unit
 
     head = f"{'model':<24}{'params':>9}{'GMACs':>8}{'@':>5}  {'paper params':>12}{'paper MFLOPs':>13}{'paper FERPlus':>14}{'paper RAF-DB':>13}"
     lines = [head, "-" * len(head)]
     for r in model_rows(num_classes, input_size):
         lines.append(
             f"{r['name']:<24}{r['params_m']:>8.2f}M{r['gmacs']:>8.3f}{r['input_size']:>5}  "
-            f"{fmt(r['paper_params_m'], '.2f'):>11}M{fmt(r['paper_mflops'], '.2f'):>13}"
-            f"{fmt(r['paper_ferplus'], '.2f'):>13}%{fmt(r['paper_rafdb'], '.2f'):>12}%"
+            f"{fmt(r['paper_params_m'], '.2f', 'M'):>12}{fmt(r['paper_mflops'], '.2f'):>13}"
+            f"{fmt(r['paper_ferplus'], '.2f', '%'):>14}{fmt(r['paper_rafdb'], '.2f', '%'):>13}"
         )
     lines.append(f"(our counts: {num_classes}-class head, RGB input; MACs = multiply-accumulates of convs and matmuls)")
     return "\n".join(lines)

