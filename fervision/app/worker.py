@@ -170,7 +170,11 @@ class AnalysisWorker(QThread):
                 self._skipped += 1  # late: skip analysis to catch up with the clock
                 continue
             self._step = False
-            self._analyse(frame)
+            try:
+                self._analyse(frame)
+            except Exception as exc:  # noqa: BLE001 - e.g. out of GPU memory: say so and pause
+                self._set_playing(False)
+                self.error.emit(f"Analysis stopped at {frame.time_s:.1f} s: {_describe(exc)}")
         self._close_source()
         self._finish_recording()
 

@@ -76,8 +76,8 @@ def annotate(
     source = open_source(source_spec)
     folder = prepare_output_dir(output, source_spec)
     config = PipelineConfig(model=model, device=device, detector=detector, min_face_score=min_face_score,
-                            min_face_px=min_face_size, detect_every=detect_every, max_faces_per_frame=max_faces_per_frame,
-                            camera_motion=camera_motion)
+                            min_face_px=min_face_size, detect_every=detect_every,
+                            max_faces_per_frame=max_faces_per_frame, camera_motion=camera_motion)
     still = isinstance(source, ImageSource)
     pipeline = build_pipeline(config, still=still)
     recognizer = pipeline.recognizer

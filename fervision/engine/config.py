@@ -16,7 +16,6 @@ from .pipeline import Pipeline
 from .scheduler import RecognitionScheduler
 from .tracking import StudentTracker
 
-
 CPU_DETECT_EVERY = 3
 CPU_MAX_FACES_PER_FRAME = 0
 
@@ -42,7 +41,7 @@ class PipelineConfig:
         """(detect every N frames, faces re-read per frame or None for all) on this device.
 
         Auto on a CPU: detect on every 3rd frame and refresh each label once a second in one
-        batch (``fervision bench video``: 0.34x -> ~1.1x real time for a 720p class of 20 on
+        batch (``fervision bench video``: 0.42x -> 1.24-1.28x real time for a 720p class of 20 on
         2 cores; students sit still, and no label is older than 1 s). Auto on a GPU: every
         frame, every face.
         """
