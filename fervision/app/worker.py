@@ -283,10 +283,10 @@ class AnalysisWorker(QThread):
         self._load(config)
         self._cmd_redraw()
 
-    def _cmd_open(self, spec: str, start_s: float = 0.0) -> None:
+    def _cmd_open(self, spec: str) -> None:
         if self._recognizer is None and not self._load(self.config):
             return
-        source = VideoFileSource(spec, start_s=start_s) if start_s > 0 else open_source(spec)
+        source = open_source(spec)
         self._close_source()
         self._finish_recording()
         kind = ("camera" if isinstance(source, CameraSource)

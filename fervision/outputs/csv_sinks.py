@@ -114,8 +114,8 @@ class StudentsCsvSink:
         for sid in sorted(self.record.students):
             st = self.record.students[sid]
             shares = st.counts / max(st.frames, 1)
-            w.writerow([sid, self.record.names.get(sid, ""), f"{st.first_s:.3f}", f"{st.last_s:.3f}", st.frames, self.record.dominant(sid),
-                        *[f"{v:.4f}" for v in shares]])
+            w.writerow([sid, self.record.names.get(sid, ""), f"{st.first_s:.3f}", f"{st.last_s:.3f}", st.frames,
+                        self.record.dominant(sid), *[f"{v:.4f}" for v in shares]])
         atomic_write_bytes(self.path, buf.getvalue().encode())
 
     def close(self) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..engine.frame import FaceFrame
 from ..labels import colour_bgr
+from .record import student_label
 
 
 @lru_cache(maxsize=2048)
@@ -62,8 +63,7 @@ def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, blur: bool = False, name
             cv2.rectangle(out, (x1 - pad, y1 - pad), (x2 + pad, y2 + pad), (255, 255, 255), thickness + 1)
         parts = []
         if sid > 0:  # unconfirmed faces (-1) have no id yet
-            name = (names or {}).get(sid)
-            parts.append(f"#{sid} {name}" if name else f"#{sid}")
+            parts.append(student_label(sid, (names or {}).get(sid)))
         if emotion:
             parts.append(f"{emotion} {frame.probs[i].max():.0%}")
         if parts:

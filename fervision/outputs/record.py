@@ -35,6 +35,11 @@ class SecondStats:
 SEEN_GAP_S = 1.0
 
 
+def student_label(student_id: int, name: str | None = None) -> str:
+    """``#3`` or ``#3 Ana``: the id always shows, so two students of the same name stay apart."""
+    return f"#{student_id} {name}" if name else f"#{student_id}"
+
+
 class LessonRecord:
     """Accumulates what the outputs need; only confirmed students (id > 0) enter the per-student part."""
 
@@ -87,6 +92,4 @@ class LessonRecord:
             self.names.pop(student_id, None)
 
     def display_name(self, student_id: int) -> str:
-        """``#3`` or ``#3 Ana``: the id always shows, so two students of the same name stay apart."""
-        name = self.names.get(student_id)
-        return f"#{student_id} {name}" if name else f"#{student_id}"
+        return student_label(student_id, self.names.get(student_id))
