@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..engine.config import PipelineConfig
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QImage
+
+
+def _is_blank(image: "QImage") -> bool:
+    """One colour everywhere on a 16x16 grid of samples: nothing drawn on the screen yet."""
+    w, h = image.width(), image.height()
+    colours = {image.pixel(x * w // 16, y * h // 16) for x in range(16) for y in range(16)} if w and h else set()
+    return len(colours) <= 1
 
 
 def run_gui(source: str | None = None, config: PipelineConfig | None = None, output_dir: str | None = None,
@@ -28,22 +39,26 @@ def run_gui(source: str | None = None, config: PipelineConfig | None = None, out
     if source is not None:
         window.open_source(source)
     if screenshot:
-        prepared: list[bool] = []
+        ticks: list[bool] = []
 
         def grab_when_ready() -> None:
             if window.frames_shown < screenshot_after:
                 return
-            if not prepared:  # first tick: fill the panels, show a student's timeline; grab on the next
+            if not ticks:  # first tick: fill the panels, show a student's timeline; grab on the next
                 window.refresh_summaries()
                 if window.students.rowCount():
                     window.students.selectRow(0)
-                prepared.append(True)
+            ticks.append(True)
+            if len(ticks) < 2:
                 return
             # On a real (or virtual X) screen grab what the screen shows where the window is;
             # the offscreen platform has no screen, only the widget's own rendering.
             if app.platformName() == "xcb":
+                window.repaint()
                 frame = window.frameGeometry()
                 image = window.screen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
+                if _is_blank(image.toImage()) and len(ticks) < 40:
+                    return  # the X server has not shown the window yet (a busy machine): try again
             else:
                 image = window.grab()
             image.save(str(screenshot))
