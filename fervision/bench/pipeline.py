@@ -30,6 +30,7 @@ class VideoBench:
     decode_only_fps: float = 0.0
     pipeline_fps: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    work: dict[str, int] = field(default_factory=dict)  # detector runs, recognition batches, faces read
 
 
 def bench_video(video: str | Path, model: str = "default", detector: str = DEFAULT_DETECTOR, device: str = "auto",
@@ -79,6 +80,7 @@ def bench_video(video: str | Path, model: str = "default", detector: str = DEFAU
     result.pipeline_fps = result.frames / total
     result.stages = {"decode (wait)": stages["decode"], **dict(pipeline.timings), "draw": stages["draw"],
                      "encode (wait + finish)": stages["encode"]}
+    result.work = dict(pipeline.counts)
     return result
 
 
@@ -93,5 +95,6 @@ def format_bench(b: VideoBench) -> str:
         + (f" = {b.pipeline_fps / b.source_fps:.2f} x real time" if b.source_fps else ""),
         "time per stage (ms/frame): " + ", ".join(f"{k} {1000 * v / max(b.frames, 1):.1f}" for k, v in b.stages.items())
         + f" (sum {1000 * total / max(b.frames, 1):.1f})",
+        "work: " + ", ".join(f"{k} {v}" for k, v in b.work.items()),
     ]
     return "\n".join(lines)

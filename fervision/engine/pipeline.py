@@ -19,13 +19,14 @@ from .motion import CameraMotion, warp_boxes
 from .scheduler import RecognitionScheduler
 from .smoothing import ProbabilitySmoother
 from .sources import VideoFrame
-from .tracking import StudentTracker
+from .tracking import StudentTracker, Track
 
 
 class Pipeline:
     """Turns each :class:`VideoFrame` into a :class:`FaceFrame` with ids and smoothed probabilities.
 
-    ``timings`` accumulates seconds per stage (detect, track, recognise) for ``fervision bench``;
+    ``timings`` accumulates seconds per stage (detect, track, recognise) and ``counts`` the work
+    done (detector runs, recognition batches, faces read) for ``fervision bench``;
     ``camera_motion`` (for videos) carries the tracks along with a panning or zooming camera.
     """
 
@@ -52,7 +53,9 @@ class Pipeline:
         self.detect_every = detect_every
         self._frames = 0
         self._last: FaceFrame | None = None
+        self._last_tracks: list[Track] = []
         self.timings: dict[str, float] = defaultdict(float)
+        self.counts: dict[str, int] = defaultdict(int)
 
     @property
     def labels(self) -> list[str]:
@@ -66,6 +69,7 @@ class Pipeline:
         detect = self._last is None or unconfirmed or self._frames % self.detect_every == 0
         self._frames += 1
         faces = self.detector(frame.image) if detect else self._reuse_last()
+        self.counts["detector runs"] += detect
         faces.time_s, faces.index, faces.labels = frame.time_s, frame.index, self.labels
         t1 = time.perf_counter()
         if self.camera_motion is not None:
@@ -75,8 +79,9 @@ class Pipeline:
                 faces.xyxy = warp_boxes(faces.xyxy, motion)
         if detect:
             faces.student_ids = self.tracker.update(faces.xyxy, frame.time_s)
+            self._last_tracks = self.tracker.last_tracks
         t2 = time.perf_counter()
-        faces.probs = self._recognise(frame, faces)
+        faces.probs = self._recognise(frame, faces, self._last_tracks)
         t3 = time.perf_counter()
         self._last = faces
         self.timings["detect"] += t1 - t0
@@ -93,23 +98,31 @@ class Pipeline:
             self.camera_motion = CameraMotion()
         self._frames = 0
         self._last = None
+        self._last_tracks = []
 
     def _reuse_last(self) -> FaceFrame:
         last = self._last
         return FaceFrame(xyxy=last.xyxy.copy(), confidence=last.confidence.copy(), student_ids=last.student_ids.copy())
 
-    def _recognise(self, frame: VideoFrame, faces: FaceFrame) -> np.ndarray:
+    def _recognise(self, frame: VideoFrame, faces: FaceFrame, tracks: list[Track]) -> np.ndarray:
         k = len(self.labels)
         probs = np.full((len(faces), k), 1.0 / k, np.float32)
         if not len(faces):
             return probs
+        self._adopt_first_readings(faces, tracks)
         chosen = self.scheduler.select(faces.student_ids, frame.time_s)
         if len(chosen):
             crops = crop_faces(frame.image, faces.xyxy[chosen], self.recognizer.meta.preprocessing.crop_margin)
             fresh = self.recognizer.predict([cv2.cvtColor(c, cv2.COLOR_BGR2RGB) for c in crops])
+            self.counts["recognition batches"] += 1
+            self.counts["faces read"] += len(chosen)
             for row, i in enumerate(chosen):
                 sid = int(faces.student_ids[i])
-                probs[i] = self.smoother.update(sid, fresh[row], frame.time_s) if sid > 0 else fresh[row]
+                if sid > 0:
+                    probs[i] = self.smoother.update(sid, fresh[row], frame.time_s)
+                else:
+                    probs[i] = fresh[row]
+                    tracks[i].reading = (frame.time_s, fresh[row])
         fresh_rows = set(chosen.tolist())
         for i, sid in enumerate(faces.student_ids):
             if i not in fresh_rows and sid > 0:
@@ -117,3 +130,13 @@ class Pipeline:
                 if previous is not None:
                     probs[i] = previous
         return probs
+
+    def _adopt_first_readings(self, faces: FaceFrame, tracks: list[Track]) -> None:
+        """A face read while unconfirmed keeps that reading as the new student's first one, so
+        confirmation does not read the same face again in a batch of one (costly on a CPU)."""
+        for sid, track in zip(faces.student_ids.tolist(), tracks):
+            if sid > 0 and track.reading is not None:
+                read_s, probs = track.reading
+                track.reading = None
+                if self.scheduler.adopt(sid, read_s):
+                    self.smoother.update(sid, probs, read_s)

@@ -35,6 +35,7 @@ class Track:
     last_s: float
     hits: int = 1
     student_id: int = -1  # assigned once confirmed
+    reading: tuple[float, np.ndarray] | None = None  # (time_s, probabilities) read before confirmation
 
     @property
     def centre(self) -> np.ndarray:
@@ -56,12 +57,14 @@ class StudentTracker:
     confirm_window_s: float = 1.0  # an unconfirmed face must be seen again within this time
     tracks: list[Track] = field(default_factory=list)
     next_id: int = 1
+    last_tracks: list[Track] = field(default_factory=list)  # the track of each box of the last update
 
     def update(self, xyxy: np.ndarray, time_s: float) -> np.ndarray:
         """Match this frame's boxes to students; returns one id per box (−1 = not confirmed yet)."""
         boxes = np.asarray(xyxy, np.float32).reshape(-1, 4)
         self.tracks = [t for t in self.tracks if self._alive(t, time_s)]
         ids = np.full(len(boxes), -1, np.int64)
+        owners: dict[int, Track] = {}
         unmatched = list(range(len(boxes)))
         recent = [t for t in self.tracks if time_s - t.last_s <= self.confirm_window_s]
         matches = self._match_iou(recent, boxes, unmatched)
@@ -74,6 +77,7 @@ class StudentTracker:
             track.box, track.last_s, track.hits = boxes[d], time_s, track.hits + 1
             self._confirm(track)
             ids[d] = track.student_id
+            owners[d] = track
         matched = {d for _, d in matches}
         for d in range(len(boxes)):
             if d not in matched:
@@ -81,6 +85,8 @@ class StudentTracker:
                 self._confirm(track)
                 self.tracks.append(track)
                 ids[d] = track.student_id
+                owners[d] = track
+        self.last_tracks = [owners[d] for d in range(len(boxes))]
         return ids
 
     def apply_camera_motion(self, matrix: np.ndarray) -> None:

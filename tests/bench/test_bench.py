@@ -39,4 +39,6 @@ def test_video_bench_reports_every_stage(tmp_path):
     assert b.frames == 8 and b.faces == 8 and b.source_fps == 10.0
     assert {"decode (wait)", "detect", "track", "recognise", "draw", "encode (wait + finish)"} <= set(b.stages)
     assert b.pipeline_fps > 0 and b.decode_only_fps > 0
+    # CPU defaults: detect frames 0 and 1 (to confirm the new face), 3 and 6; one reading in 0.8 s
+    assert b.work == {"detector runs": 4, "recognition batches": 1, "faces read": 1}
     assert "x real time" in format_bench(b)

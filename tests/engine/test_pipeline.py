@@ -29,3 +29,17 @@ def test_detects_every_nth_frame_and_confirms_new_faces_at_once():
     pipeline.restart()
     assert pipeline.process(VideoFrame(image, 9.0, 90)).student_ids[0] == -1  # a new face after a seek ...
     assert pipeline.process(VideoFrame(image, 9.1, 91)).student_ids[0] == 2  # ... gets the next number
+
+
+def test_reading_made_before_confirmation_is_kept_not_repeated():
+    pipeline = build_pipeline(PipelineConfig(device="cpu", detect_every=3, max_faces_per_frame=0))
+    pipeline.detector = CountingDetector()
+    recognizer, read = pipeline.recognizer, []
+    predict = recognizer.predict
+    recognizer.predict = lambda crops: read.append(len(crops)) or predict(crops)
+    image = np.zeros((100, 100, 3), np.uint8)
+    frames = [pipeline.process(VideoFrame(image, i / 10, i)) for i in range(12)]
+    # read once unconfirmed at 0.0 s; confirmation at 0.1 s keeps that reading; next read at 1.0 s
+    assert read == [1, 1]
+    assert frames[1].student_ids[0] == 1
+    assert np.allclose(frames[1].probs[0], frames[0].probs[0])

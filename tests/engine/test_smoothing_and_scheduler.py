@@ -50,3 +50,18 @@ def test_scheduler_with_zero_budget_refreshes_once_per_max_age():
     counts = [len(sched.select(ids, f / 25)) for f in range(100)]
     assert counts[0] == 20 and sum(counts) == 20 * 4  # everyone once a second, in batches
     assert sum(c > 0 for c in counts) == 4
+
+
+def test_scheduler_merges_students_who_arrived_at_different_moments_into_one_batch():
+    sched = RecognitionScheduler(max_per_frame=0, max_age_s=1.0, coalesce=0.8)
+    batches, last = [], {}
+    for f in range(100):  # student 1 from frame 0, student 2 from frame 3 (25 fps)
+        t = f / 25
+        ids = np.array([1, 2]) if f >= 3 else np.array([1])
+        chosen = sched.select(ids, t)
+        for i in chosen:
+            last[int(ids[i])] = t
+        if len(chosen):
+            batches.append(len(chosen))
+        assert all(t - last[s] <= 1.0 for s in ids.tolist())
+    assert batches == [1, 1, 2, 2, 2]  # after the first refresh they share one batch a second
