@@ -29,9 +29,10 @@ IMAGENET_FILE = "models/efficientnet-lite0-57934424.pth"
         name="efficientnet_lite0",
         description="EfficientNet-Lite0 (timm tf_efficientnet_lite0); ImageNet init via `train --init imagenet`",
         input_size=64,
-        # ImageNet statistics; for grey input their channel means (the stem's RGB filters are summed).
-        mean=(0.449,),
-        std=(0.226,),
+        # The normalisation the TF EfficientNet-Lite weights were trained with (timm's pretrained
+        # config for tf_efficientnet_lite0): (x - 0.5) / 0.5 per channel; grey input repeats it.
+        mean=(0.5,),
+        std=(0.5,),
         source="Tan & Le 2019, EfficientNet-Lite (not from the papers)",
         default_options={"drop_rate": 0.2},
         cpu_channels_last=True,
