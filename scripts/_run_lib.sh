@@ -1,8 +1,11 @@
 # Sourced by the scripts/ferplus_*.sh runners. Needs: PY, COMMON (array), OUT, DATA.
 # run NAME ARGS...: train with COMMON + ARGS into $OUT/NAME, then evaluate the
 # best-by-validation checkpoint once on test (log in $OUT/NAME.log).
+# ROWS (a bash regex, e.g. "A.*" or "A1_base|B5_mish_nca") runs only the rows it matches, so
+# fewer rows share the GPU at a time.
 run() {
   local name=$1; shift
+  if [[ -n "${ROWS:-}" && ! $name =~ ^(${ROWS})$ ]]; then return 0; fi
   if "$PY" -m fervision train "${COMMON[@]}" --output "$OUT/$name" "$@" >"$OUT/$name.log" 2>&1; then
     "$PY" -m fervision eval "$OUT/$name/best.safetensors" --data "$DATA" --split test \
       --output "$OUT/$name/test" >>"$OUT/$name.log" 2>&1

@@ -3,7 +3,8 @@
 # parallel on one GPU with the same recipe, seed and wall-clock budget, then its
 # best-by-validation checkpoint evaluated once on test.
 #
-# usage: scripts/ferplus_ablations.sh DATA OUT [BUDGET_MIN] [extra train args...]
+# usage: [ROWS=REGEX] scripts/ferplus_ablations.sh DATA OUT [BUDGET_MIN] [extra train args...]
+# e.g. ROWS='A.*' for paper A's rows only, ROWS='M.*' for the batch-size sweep.
 set -uo pipefail
 DATA=$1; OUT=$2; BUDGET=${3:-7}; shift $(( $# < 3 ? $# : 3 ))
 PY=${PYTHON:-python3}
@@ -21,6 +22,10 @@ run A2_awfl            --model convnextv2_pico --loss awfl &
 run A3_csa             --model convnextv2_pico_csa &
 run A4_csa_awfl        --model convnextv2_pico_csa --loss awfl &
 run A5_csa_stages_awfl --model convnextv2_pico_csa --loss awfl --model-option csa_placement=stages &
+# Paper A, Fig. 3: the mini-batch size M, which also sets the AWFL class weights (M 6..60, best 36)
+run M12_csa_awfl       --model convnextv2_pico_csa --loss awfl --batch-size 12 &
+run M36_csa_awfl       --model convnextv2_pico_csa --loss awfl --batch-size 36 &
+run M60_csa_awfl       --model convnextv2_pico_csa --loss awfl --batch-size 60 &
 # Paper B, Table 6 (+ the other NCA pooling reading) and the MobileNetV3 baselines
 run B1_base_hswish     --model nca_mobilenet --model-option act=hardswish --model-option attention=none &
 run B2_mish            --model nca_mobilenet --model-option attention=none &

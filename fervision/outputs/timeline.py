@@ -52,7 +52,7 @@ def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Pa
     ax_students.invert_yaxis()
     ax_students.set_xlabel("time (s)")
     ax_students.set_ylabel("students")
-    fig.legend(handles=[Patch(color=c, label=l) for c, l in zip(colours, record.labels)],
+    fig.legend(handles=[Patch(color=c, label=name) for c, name in zip(colours, record.labels)],
                loc="upper right", ncol=4, fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     buf = io.BytesIO()
