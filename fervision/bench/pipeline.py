@@ -73,9 +73,9 @@ def bench_video(video: str | Path, model: str = "default", detector: str = DEFAU
         t = time.perf_counter()
         writer.close()
         stages["encode"] += time.perf_counter() - t
+        if recognizer.device.type == "cuda":
+            torch.cuda.synchronize()  # count all queued GPU work in the total
         total = time.perf_counter() - start
-    if recognizer.device.type == "cuda":
-        torch.cuda.synchronize()
     result.decode_only_fps = decode_fps
     result.pipeline_fps = result.frames / total
     result.stages = {"decode (wait)": stages["decode"], **dict(pipeline.timings), "draw": stages["draw"],
