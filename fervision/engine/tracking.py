@@ -28,6 +28,17 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
+def share_inside(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Pairwise share of each ``a`` box's area that lies inside each ``b`` box, ``[len(a), len(b)]``
+    (1 for a part of a face cut off by a window's edge inside the whole face's box)."""
+    if len(a) == 0 or len(b) == 0:
+        return np.zeros((len(a), len(b)), np.float32)
+    tl = np.maximum(a[:, None, :2], b[None, :, :2])
+    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.clip(br - tl, 0, None).prod(axis=2)
+    return inter / np.maximum((a[:, 2:] - a[:, :2]).prod(axis=1)[:, None], 1e-9)
+
+
 @dataclass(eq=False)  # tracks are compared by identity
 class Track:
     box: np.ndarray

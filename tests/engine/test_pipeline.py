@@ -1,3 +1,4 @@
+import cv2
 import numpy as np
 
 from fervision.engine.config import PipelineConfig, build_pipeline
@@ -43,3 +44,43 @@ def test_reading_made_before_confirmation_is_kept_not_repeated():
     assert read == [1, 1]
     assert frames[1].student_ids[0] == 1
     assert np.allclose(frames[1].probs[0], frames[0].probs[0])
+
+
+class BlobDetector:
+    """Finds white squares on black; records the size of every image it is given."""
+
+    def __init__(self) -> None:
+        self.shapes = []
+
+    def __call__(self, image):
+        self.shapes.append(image.shape[:2])
+        contours, _ = cv2.findContours((image[..., 0] > 128).astype(np.uint8), cv2.RETR_EXTERNAL,
+                                       cv2.CHAIN_APPROX_SIMPLE)
+        boxes = [(x, y, x + w, y + h) for x, y, w, h in map(cv2.boundingRect, contours)]
+        return FaceFrame(xyxy=np.array(boxes, np.float32).reshape(-1, 4), confidence=np.ones(len(boxes), np.float32))
+
+
+def _squares(*boxes):
+    image = np.zeros((480, 640, 3), np.uint8)
+    for x1, y1, x2, y2 in boxes:
+        image[y1:y2, x1:x2] = 255
+    return image
+
+
+def test_a_new_face_is_confirmed_by_looking_only_around_it():
+    pipeline = build_pipeline(PipelineConfig(device="cpu", detect_every=3))
+    pipeline.detector = detector = BlobDetector()
+    seated, newcomer = (100, 100, 140, 140), (170, 100, 210, 140)  # side by side, 30 px apart
+    frames = [pipeline.process(VideoFrame(_squares(seated), 0.0, 0)),
+              pipeline.process(VideoFrame(_squares(seated), 0.1, 1)),  # confirms the seated face
+              pipeline.process(VideoFrame(_squares(seated), 0.2, 2)),
+              pipeline.process(VideoFrame(_squares(seated, newcomer), 0.3, 3)),  # scheduled: finds the newcomer
+              pipeline.process(VideoFrame(_squares(seated, newcomer), 0.4, 4))]  # window around it
+    assert detector.shapes[0] == detector.shapes[2] == (480, 640)
+    assert detector.shapes[1][0] < 480 and detector.shapes[3][0] < 480  # frames 1 and 4: windows only
+    assert len(detector.shapes) == 4  # frame 2 reuses the boxes
+    assert frames[1].student_ids.tolist() == [1]
+    assert sorted(frames[3].student_ids.tolist()) == [-1, 1]
+    # the seated student also shows in the newcomer's window, but is held once, with their own id
+    assert sorted(frames[4].student_ids.tolist()) == [1, 2] and len(frames[4]) == 2
+    assert pipeline.counts["detector runs"] == 2 and pipeline.counts["window detector runs"] == 2

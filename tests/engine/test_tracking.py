@@ -1,6 +1,6 @@
 import numpy as np
 
-from fervision.engine.tracking import StudentTracker, box_iou
+from fervision.engine.tracking import StudentTracker, box_iou, share_inside
 
 
 def _box(cx, cy, s=40):
@@ -101,3 +101,10 @@ def _hidden_during_pan(compensate: bool) -> list[int]:
 def test_camera_motion_carries_lost_students_along():
     assert _hidden_during_pan(compensate=True) == [1]
     assert _hidden_during_pan(compensate=False) == [-1]  # without it, a stranger
+
+
+def test_share_inside_counts_a_cut_off_part_as_inside_the_whole():
+    whole = np.array([[100, 100, 140, 140]], np.float32)
+    part, beside = np.array([[100, 100, 110, 140]], np.float32), np.array([[150, 100, 190, 140]], np.float32)
+    assert share_inside(part, whole)[0, 0] == 1.0 and box_iou(part, whole)[0, 0] == 0.25
+    assert share_inside(beside, whole)[0, 0] == 0.0
