@@ -84,7 +84,7 @@ class Pipeline:
                 # an id now rather than detect_every frames later: only around it, not in the
                 # whole frame (a fraction of the cost).
                 faces = self._detect_near_new_faces(frame.image, faces)
-        detected = faces.student_ids is None
+        detected = faces.student_ids is None  # fresh detections carry no ids yet
         faces.time_s, faces.index, faces.labels = frame.time_s, frame.index, self.labels
         t2 = time.perf_counter()
         if detected:
@@ -121,7 +121,8 @@ class Pipeline:
         """Forget the faces in view (after a seek or a new source); student numbering goes on."""
         self.tracker.tracks.clear()
         self.smoother = ProbabilitySmoother(self.smoother.tau_s)
-        self.scheduler = RecognitionScheduler(self.scheduler.max_per_frame, self.scheduler.max_age_s)
+        self.scheduler = RecognitionScheduler(self.scheduler.max_per_frame, self.scheduler.max_age_s,
+                                              self.scheduler.coalesce)
         if self.camera_motion is not None:
             self.camera_motion = CameraMotion()
         self._frames = 0
