@@ -16,16 +16,22 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 
+def _intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    tl = np.maximum(a[:, None, :2], b[None, :, :2])
+    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    return np.clip(br - tl, 0, None).prod(axis=2)
+
+
+def _areas(boxes: np.ndarray) -> np.ndarray:
+    return (boxes[:, 2:] - boxes[:, :2]).prod(axis=1)
+
+
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Pairwise IoU of ``xyxy`` boxes, ``[len(a), len(b)]``."""
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)), np.float32)
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(br - tl, 0, None).prod(axis=2)
-    area_a = (a[:, 2:] - a[:, :2]).prod(axis=1)
-    area_b = (b[:, 2:] - b[:, :2]).prod(axis=1)
-    return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
+    inter = _intersections(a, b)
+    return inter / np.maximum(_areas(a)[:, None] + _areas(b)[None, :] - inter, 1e-9)
 
 
 def share_inside(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -33,10 +39,7 @@ def share_inside(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     (1 for a part of a face cut off by a window's edge inside the whole face's box)."""
     if len(a) == 0 or len(b) == 0:
         return np.zeros((len(a), len(b)), np.float32)
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(br - tl, 0, None).prod(axis=2)
-    return inter / np.maximum((a[:, 2:] - a[:, :2]).prod(axis=1)[:, None], 1e-9)
+    return _intersections(a, b) / np.maximum(_areas(a)[:, None], 1e-9)
 
 
 @dataclass(eq=False)  # tracks are compared by identity
