@@ -100,8 +100,9 @@ class Pipeline:
         return faces
 
     def _detect_near_new_faces(self, image: np.ndarray, held: FaceFrame) -> FaceFrame:
-        """Confirmed faces keep their held boxes; the detector runs in windows around the
-        unconfirmed ones (or on the whole frame when the windows would cover most of it)."""
+        """Confirmed faces keep their held boxes (the tracker counts them as seen in this frame);
+        the detector runs in windows around the unconfirmed ones (or on the whole frame when the
+        windows would cover most of it)."""
         new = held.student_ids < 0
         h, w = image.shape[:2]
         windows = windows_around(held.xyxy[new], w, h)
