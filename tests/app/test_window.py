@@ -137,8 +137,8 @@ def test_drop_a_file_blur_and_a_missing_camera(qtbot, make_window, monkeypatch):
     assert window.source.kind == "images"
     sharp = window.last_packet.image.copy()
     window.blur_action.trigger()  # paused on the image: the view is redrawn blurred
-    qtbot.waitUntil(lambda: window.frames_shown >= 2, timeout=10_000)
-    assert window.last_packet.image != sharp
+    # (wait for the blurred frame itself: on a busy machine another redraw of the sharp one may come first)
+    qtbot.waitUntil(lambda: window.last_packet.image != sharp, timeout=10_000)
     asked = []
     monkeypatch.setattr(QMessageBox, "question",
                         lambda *args, **kwargs: asked.append(args[1]) or QMessageBox.StandardButton.Discard)
