@@ -34,10 +34,12 @@ class RecognitionScheduler:
         else:
             age = np.array([time_s - self._last.get(int(s), -np.inf) if s > 0 else np.inf for s in ids])
             order = np.argsort(-age, kind="stable")
-            due = [i for i in order if age[i] + step > self.max_age_s]
-            if due:  # others close to due ride along in the batch that runs anyway
-                due += [i for i in order if self.coalesce * self.max_age_s < age[i] + step <= self.max_age_s]
-            rest = [i for i in order if i not in set(due)]
+            late = age + step
+            cut = self.max_age_s
+            if (late > cut).any():  # a batch runs anyway: faces close to due ride along
+                cut *= self.coalesce
+            due = [i for i in order if late[i] > cut]
+            rest = [i for i in order if late[i] <= cut]
             chosen = np.array(sorted(due + rest[: max(0, self.max_per_frame - len(due))]), dtype=np.int64)
         for i in chosen:
             if ids[i] > 0:
