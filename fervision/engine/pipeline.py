@@ -57,7 +57,6 @@ class Pipeline:
         self.detect_every = detect_every
         self._frames = 0
         self._last: FaceFrame | None = None
-        self._last_tracks: list[Track] = []
         self.timings: dict[str, float] = defaultdict(float)
         self.counts: dict[str, int] = defaultdict(int)
 
@@ -89,9 +88,9 @@ class Pipeline:
         t2 = time.perf_counter()
         if detected:
             faces.student_ids = self.tracker.update(faces.xyxy, frame.time_s)
-            self._last_tracks = self.tracker.last_tracks
         t3 = time.perf_counter()
-        faces.probs = self._recognise(frame, faces, self._last_tracks)
+        # held frames reuse the last update's boxes in order, so its tracks fit them too
+        faces.probs = self._recognise(frame, faces, self.tracker.last_tracks)
         t4 = time.perf_counter()
         self._last = faces
         self.timings["detect"] += t2 - t1
@@ -128,7 +127,6 @@ class Pipeline:
             self.camera_motion = CameraMotion()
         self._frames = 0
         self._last = None
-        self._last_tracks = []
 
     def _reuse_last(self, motion: np.ndarray | None) -> FaceFrame:
         """The last frame's faces and ids, moved with the camera when its motion is tracked."""
