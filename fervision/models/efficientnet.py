@@ -54,7 +54,11 @@ def imagenet_weights_file() -> Path:
 
 def load_imagenet_init(model: nn.Module, path: str | Path | None = None) -> int:
     """Copy ImageNet weights into ``model`` by position (every tensor but the classifier);
-    a 1-channel stem gets the sum of the RGB filters. Returns the number of tensors copied."""
+    a 1-channel stem gets the sum of the RGB filters. Returns the number of tensors copied.
+
+    The new classifier starts at zero: ImageNet features are large (a random head gives
+    logits with a standard deviation of ~10 on FERPlus faces), and the gradients of such a
+    head would scramble the pretrained features in the first steps of fine-tuning."""
     path = Path(path) if path else imagenet_weights_file()
     if not path.is_file():
         raise FervisionError(f"No ImageNet weights file at {path}.")
@@ -73,4 +77,6 @@ def load_imagenet_init(model: nn.Module, path: str | Path | None = None) -> int:
                                  f"vs {tuple(current.shape)}).")
         loaded[name] = weights
     model.load_state_dict(loaded, strict=False)
+    nn.init.zeros_(model.classifier.weight)
+    nn.init.zeros_(model.classifier.bias)
     return len(loaded)
