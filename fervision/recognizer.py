@@ -18,7 +18,7 @@ from .checkpoint import CheckpointMeta, load_checkpoint
 from .errors import CheckpointError
 from .inference import predict_tensor, resolve_device
 
-DEFAULT_CHECKPOINT = "nca_mobilenet_fast_ferplus"
+DEFAULT_CHECKPOINT = "efficientnet_lite0_ferplus"
 """The checkpoint behind ``from_checkpoint("default")`` (see README: Choosing the default)."""
 
 
