@@ -14,8 +14,8 @@ mkdir -p "$OUT"
 # shellcheck source=scripts/_run_lib.sh
 source "$(dirname "$0")/_run_lib.sh"
 
-run convnextv2_pico_csa_awfl_112 --model convnextv2_pico_csa --loss awfl --img-size 112 &
-run nca_mobilenet_112           --model nca_mobilenet --soft-labels --img-size 112 &
-run nca_mobilenet_48            --model nca_mobilenet --soft-labels --img-size 48 &
-run mobilenetv3_large_64        --model mobilenetv3_large_100 --soft-labels --img-size 64 &
+run convnextv2_pico_csa_awfl_112 --model convnextv2_pico_csa --loss awfl --img-size 112
+run nca_mobilenet_112           --model nca_mobilenet --soft-labels --img-size 112
+run nca_mobilenet_48            --model nca_mobilenet --soft-labels --img-size 48
+run mobilenetv3_large_64        --model mobilenetv3_large_100 --soft-labels --img-size 64
 wait
