@@ -86,6 +86,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     print(f"accuracy {100 * report['accuracy']:.2f} %   macro-F1 {100 * report['macro_f1']:.2f} %   "
           f"mean recall {100 * report['mean_recall']:.2f} %")
     print("per-class recall: " + "  ".join(f"{k} {100 * v['recall']:.1f}" for k, v in report["per_class"].items()))
+    print(f"params {report['params'] / 1e6:.2f} M   MACs {report['macs'] / 1e6:.1f} M at {report['input_size']} px")
     print(f"report: {output}.json, confusion matrix: {output}_confusion.png")
     if args.bench:
         from .bench.recognizer import bench_checkpoint

@@ -13,8 +13,8 @@ import torch
 from torch import nn
 
 from .checkpoint import Preprocessing
-from .errors import FervisionError
 from .data.augment import preprocess
+from .errors import FervisionError
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:

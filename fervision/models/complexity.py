@@ -21,7 +21,7 @@ def count_macs(model: nn.Module, input_size: int, in_chans: int = 3) -> int:
     """
     was_training = model.training
     model.eval()
-    x = torch.zeros(1, in_chans, input_size, input_size)
+    x = torch.zeros(1, in_chans, input_size, input_size, device=next(model.parameters()).device)
     counter = FlopCounterMode(display=False)
     with counter:
         model(x)

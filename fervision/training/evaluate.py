@@ -15,6 +15,7 @@ from ..data import FaceTensors, load_dataset
 from ..errors import DataError
 from ..inference import predict_tensor, resolve_device
 from ..metrics import classification_report
+from ..models import count_macs, count_params
 
 
 def evaluate_model(
@@ -50,6 +51,9 @@ def evaluate_checkpoint(
 ) -> dict[str, Any]:
     """Evaluate a checkpoint; writes ``<output>.json`` and ``<output>_confusion.png`` when ``output`` is given.
 
+    The report also carries the model's parameters and MACs at its input size, so a results
+    table (model cards, docs/ablations.md) can be built from reports alone.
+
     ``tta_flip=None`` uses the setting recorded in the checkpoint's metrics, so the model
     card's numbers are reproduced by default.
     """
@@ -63,7 +67,9 @@ def evaluate_checkpoint(
     if tta_flip is None:
         tta_flip = bool(meta.metrics.get("tta_flip", False))
     report = evaluate_model(model, data, meta.preprocessing, dev, tta_flip=tta_flip)
-    report.update({"checkpoint": str(checkpoint), "dataset": dataset, "split": split, "tta_flip": tta_flip})
+    report.update({"checkpoint": str(checkpoint), "dataset": dataset, "split": split, "tta_flip": tta_flip,
+                   "params": count_params(model), "input_size": meta.preprocessing.input_size,
+                   "macs": count_macs(model, meta.preprocessing.input_size, meta.preprocessing.in_chans)})
     if output is not None:
         out = Path(output)
         atomic_write_bytes(out.with_suffix(".json"), (json.dumps(report, indent=2) + "\n").encode())

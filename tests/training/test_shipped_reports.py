@@ -1,4 +1,5 @@
-"""The shipped checkpoints reproduce the test numbers in their model cards (docs/eval/*.json) exactly."""
+"""The shipped checkpoints reproduce the test numbers in their model cards (docs/eval/*.json) exactly,
+and the cards' parameter and MAC counts."""
 
 import json
 
@@ -18,3 +19,5 @@ def test_model_card_numbers_reproduce(name):
                                  device="cpu", tta_flip=False)
     assert report["confusion_matrix"] == saved["confusion_matrix"]
     assert report["accuracy"] == saved["accuracy"] and report["macro_f1"] == saved["macro_f1"]
+    size, card = report["input_size"], (ROOT / "checkpoints" / f"{name}.md").read_text()
+    assert f"{report['params'] / 1e6:.2f} M / {report['macs'] / 1e6:.3g} M per face at {size}×{size}" in card
