@@ -30,12 +30,13 @@ run A5_csa_stages_awfl --model convnextv2_pico_csa --loss awfl --model-option cs
 run M12_csa_awfl       --model convnextv2_pico_csa --loss awfl --batch-size 12
 run M36_csa_awfl       --model convnextv2_pico_csa --loss awfl --batch-size 36
 run M60_csa_awfl       --model convnextv2_pico_csa --loss awfl --batch-size 60
-# Paper B, Table 6 (+ the other NCA pooling reading) and the MobileNetV3 baselines
+# Paper B, Table 6 (schemes 1-4, 6, then 5 as B9; + the other NCA pooling reading) and the MobileNetV3 baselines
 run B1_base_hswish     --model nca_mobilenet --model-option act=hardswish --model-option attention=none
 run B2_mish            --model nca_mobilenet --model-option attention=none
 run B3_ca              --model nca_mobilenet --model-option act=hardswish --model-option attention=ca
 run B4_nca             --model nca_mobilenet --model-option act=hardswish
 run B5_mish_nca        --model nca_mobilenet
+run B9_mish_ca         --model nca_mobilenet --model-option attention=ca  # paper B's scheme 5
 run B6_mish_nca_maxavg --model nca_mobilenet --model-option nca_pool=maxavg
 run B7_mnv3_small      --model mobilenetv3_small_100
 run B8_mnv3_large      --model mobilenetv3_large_100
