@@ -35,10 +35,12 @@ def list_checkpoints() -> list[str]:
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
-    """A path as given, or a shipped checkpoint by name (``default`` included)."""
+    """A path as given (``.safetensors`` may be left off), or a shipped checkpoint by name (``default`` included)."""
     path = Path(name_or_path)
     if path.suffix == ".safetensors" or path.exists():
         return path
+    if path.with_name(path.name + ".safetensors").is_file():  # e.g. `checkpoints/<name>`
+        return path.with_name(path.name + ".safetensors")
     name = DEFAULT_CHECKPOINT if str(name_or_path) == "default" else str(name_or_path)
     candidate = checkpoint_dir() / f"{name}.safetensors"
     if not candidate.is_file():

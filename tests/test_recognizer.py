@@ -6,7 +6,7 @@ from fervision import ExpressionRecognizer
 from fervision.errors import CheckpointError
 from fervision.recognizer import DEFAULT_CHECKPOINT, list_checkpoints, resolve_checkpoint
 
-from .conftest import shared_path
+from .conftest import ROOT, shared_path
 
 POSED = {  # file -> the expression the person poses
     "0-f15-hao-ph.jpg": "happiness",
@@ -19,6 +19,8 @@ POSED = {  # file -> the expression the person poses
 def test_default_and_shipped_checkpoints_resolve():
     assert DEFAULT_CHECKPOINT in list_checkpoints()
     assert resolve_checkpoint("default").stem == DEFAULT_CHECKPOINT
+    shipped = ROOT / "checkpoints" / f"{DEFAULT_CHECKPOINT}.safetensors"
+    assert resolve_checkpoint(ROOT / "checkpoints" / DEFAULT_CHECKPOINT) == shipped  # suffix left off
     with pytest.raises(CheckpointError, match="shipped ones are"):
         resolve_checkpoint("no_such_model")
 
