@@ -39,8 +39,9 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
     if path.suffix == ".safetensors" or path.exists():
         return path
-    if path.with_name(path.name + ".safetensors").is_file():  # e.g. `checkpoints/<name>`
-        return path.with_name(path.name + ".safetensors")
+    with_suffix = path.with_name(path.name + ".safetensors")  # e.g. `checkpoints/<name>`
+    if with_suffix.is_file():
+        return with_suffix
     name = DEFAULT_CHECKPOINT if str(name_or_path) == "default" else str(name_or_path)
     candidate = checkpoint_dir() / f"{name}.safetensors"
     if not candidate.is_file():
