@@ -7,7 +7,7 @@
 # usage: scripts/ferplus_fast.sh DATA OUT TEACHER [BUDGET_MIN]
 set -uo pipefail
 DATA=$1; OUT=$2; TEACHER=$3; BUDGET=${4:-7}
-PY=${PYTHON:-python3}
+PY=${PYTHON:-$(command -v "$(dirname "$0")/../.venv/bin/python" || echo python3)}  # the project venv when there is one
 COMMON=(--dataset ferplus --data "$DATA" --batch-size 128 --lr 1e-3 --weight-decay 0.05
         --ema 0.999 --tta-flip --soft-labels --time-budget-min "$BUDGET")
 export OMP_NUM_THREADS=1
