@@ -159,6 +159,8 @@ class Trainer:
     """One training run. Construct, then :meth:`fit`."""
 
     def __init__(self, cfg: TrainConfig) -> None:
+        if cfg.teacher and cfg.teacher_targets:  # before any data is loaded
+            raise FervisionError("give --teacher (online distillation) or --teacher-targets (offline), not both.")
         self.cfg = cfg
         self.out = Path(cfg.output)
         self.device = resolve_device(cfg.device)
@@ -196,8 +198,6 @@ class Trainer:
             from timm.utils import ModelEmaV3
 
             self.ema = ModelEmaV3(self.model, decay=cfg.ema_decay)
-        if cfg.teacher and cfg.teacher_targets:
-            raise FervisionError("give --teacher (online distillation) or --teacher-targets (offline), not both.")
         if cfg.soft_labels or cfg.teacher_targets:
             self.loss = create_loss("soft_ce")
         elif cfg.loss in ("focal", "awfl"):
