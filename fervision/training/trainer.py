@@ -62,7 +62,7 @@ class TrainConfig:
     ema_decay: float = 0.0
     teacher: str | None = None
     teacher_targets: str | None = None  # .npz from `fervision teacher-targets` (offline distillation)
-    init: str | None = None  # "imagenet" or a weights file (efficientnet_lite0 only)
+    init: str | None = None  # an encoder from `fervision pretrain`; or "imagenet"/a .pth file (efficientnet_lite0)
     kd_weight: float = 0.5
     kd_temperature: float = 2.0
     augment: dict[str, Any] = field(default_factory=dict)
@@ -146,13 +146,35 @@ def _split_train_val(cfg: TrainConfig) -> tuple[FaceTensors, FaceTensors]:
     return train, val
 
 
-def _param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """No weight decay on norms, biases and scalar gates (the usual AdamW practice)."""
     decay, no_decay = [], []
     for p in model.parameters():
         if p.requires_grad:
             (no_decay if p.ndim <= 1 else decay).append(p)
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def warmup_cosine(step: int, warmup_steps: int, progress: float) -> float:
+    """Learning-rate factor: linear warm-up over ``warmup_steps``, then cosine decay to zero as ``progress`` goes 0 → 1."""
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, progress))))
+    return min((step + 1) / warmup_steps, cosine)
+
+
+def load_init(model: nn.Module, model_name: str, init: str) -> None:
+    """``--init``: a ``fervision pretrain`` encoder for any model, or ImageNet weights for efficientnet_lite0."""
+    from .pretrain import load_encoder, read_encoder_metadata  # pretrain imports this module
+
+    if Path(init).suffix == ".safetensors":
+        if not Path(init).is_file():
+            raise FervisionError(f"--init {init}: no such file.")
+        if read_encoder_metadata(init) is not None:
+            load_encoder(model, init)
+            return
+    if model_name != "efficientnet_lite0":
+        raise FervisionError(f"--init {init} is neither an encoder from `fervision pretrain` nor usable for "
+                             f"{model_name} (ImageNet weights install offline for efficientnet_lite0 only).")
+    load_imagenet_init(model, None if init == "imagenet" else init)
 
 
 class Trainer:
@@ -182,10 +204,7 @@ class Trainer:
         self.aug = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.augment.items()})
         self.model = create_model(cfg.model, num_classes=train.num_classes, in_chans=self.pre.in_chans, **cfg.model_options)
         if cfg.init:
-            if cfg.model != "efficientnet_lite0":
-                raise FervisionError("--init is available for efficientnet_lite0 only, the one family whose "
-                                     "ImageNet weights install offline.")
-            load_imagenet_init(self.model, None if cfg.init == "imagenet" else cfg.init)
+            load_init(self.model, cfg.model, cfg.init)
         self.model.to(self.device)
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -212,7 +231,7 @@ class Trainer:
             if teacher_meta.labels != list(self.labels):
                 raise FervisionError(f"teacher {cfg.teacher} predicts {teacher_meta.labels}, not {list(self.labels)}.")
             self.teacher_pre = teacher_meta.preprocessing
-        self.optimizer = torch.optim.AdamW(_param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
+        self.optimizer = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1000 * self.dist.rank)
         self.order_generator = torch.Generator().manual_seed(cfg.seed)
         self.start_epoch = 0
@@ -269,10 +288,7 @@ class Trainer:
         return max(1, per_rank // self.cfg.batch_size)
 
     def _lr_factor(self, progress: float) -> float:
-        """Linear warm-up over ``warmup_epochs``, then cosine decay to zero as ``progress`` goes 0 → 1."""
-        warmup = max(1, int(self.cfg.warmup_epochs * self._steps_per_epoch()))
-        cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, progress))))
-        return min((self.step + 1) / warmup, cosine)
+        return warmup_cosine(self.step, max(1, int(self.cfg.warmup_epochs * self._steps_per_epoch())), progress)
 
     def _progress(self, epochs: int | None, train_time: float) -> float:
         """Fraction of the run done: by steps, or with a time budget by wall-clock time (same on every rank)."""
