@@ -127,6 +127,20 @@ class FCMAE(nn.Module):
         m = masked[:, 0]
         return (per_patch * m).sum() / m.sum()
 
+    @torch.no_grad()
+    def preview(self, x: torch.Tensor, masked: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The masked input and the reconstruction in ``x``'s units, visible patches pasted back.
+
+        The decoder predicts each patch in its own normalised units, so, as in MAE's
+        figures, every predicted patch is shown with the true patch's mean and spread."""
+        p, b = self.patch_size, x.shape[0]
+        patches = F.pixel_unshuffle(x, p).view(b, self.in_chans, p * p, self.grid, self.grid)
+        mean, std = patches.mean(dim=2, keepdim=True), (patches.var(dim=2, keepdim=True) + 1e-6).sqrt()
+        pred = F.pixel_unshuffle(self.reconstruct(x, masked).float(), p).view_as(patches) * std + mean
+        pred = F.pixel_shuffle(pred.view(b, -1, self.grid, self.grid), p)
+        hidden = F.interpolate(masked, size=x.shape[-2:], mode="nearest")
+        return x * (1 - hidden), x * (1 - hidden) + pred * hidden
+
     def forward(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         masked = random_patch_mask(x.shape[0], self.grid, self.mask_ratio, generator, x.device)
         return self.loss(x, self.reconstruct(x, masked), masked)

@@ -35,3 +35,19 @@ def save_confusion_matrix(cm: np.ndarray, labels: Sequence[str], path: str | Pat
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def image_grid_png(rows: Sequence[np.ndarray]) -> bytes:
+    """PNG of image rows (each ``uint8 [N, C, H, W]``, C = 1 or 3), e.g. original / masked / redrawn faces."""
+    import cv2
+
+    lines = []
+    for row in rows:
+        tiles = [np.ascontiguousarray(np.transpose(img, (1, 2, 0))) for img in row]
+        tiles = [cv2.cvtColor(t, cv2.COLOR_GRAY2BGR) if t.shape[2] == 1 else cv2.cvtColor(t, cv2.COLOR_RGB2BGR)
+                 for t in tiles]
+        lines.append(np.concatenate(tiles, axis=1))
+    ok, data = cv2.imencode(".png", np.concatenate(lines, axis=0))
+    if not ok:
+        raise ValueError("could not encode the image grid as PNG")
+    return data.tobytes()

@@ -1,8 +1,9 @@
 """``fervision pretrain``: FCMAE self-supervised pre-training of a ConvNeXt on the training faces.
 
 The labels are never read. The run writes ``encoder.safetensors`` (the classification
-model's weights without its head, with the pre-training recipe in the header) after every
-epoch, and ``fervision train --init encoder.safetensors`` fine-tunes from it. Like
+model's weights without its head, with the pre-training recipe in the header) and
+``reconstruction.png`` (eight faces, a fixed set of patches hidden, and what the decoder
+redraws: the quickest check that pre-training learns) after every epoch, and ``fervision train --init encoder.safetensors`` fine-tunes from it. Like
 training, every epoch leaves a resumable state.
 """
 
@@ -25,10 +26,12 @@ from tqdm import tqdm
 
 from ..checkpoint import atomic_write_bytes
 from ..data import AugmentConfig, augment, iterate_batches, load_dataset
+from ..data.augment import preprocess
 from ..errors import CheckpointError, FervisionError
 from ..inference import resolve_device
 from ..models import create_model, get_model_config
-from .fcmae import FCMAE
+from .fcmae import FCMAE, random_patch_mask
+from .plots import image_grid_png
 from .trainer import git_commit, hardware_description, param_groups, warmup_cosine
 
 PRETRAIN_KEY = "fervision_pretrain"
@@ -122,6 +125,18 @@ class Pretrainer:
         torch.save(state, buffer)
         save_encoder(self.model, self._meta(), self.out / "encoder.safetensors")
         atomic_write_bytes(self.out / "last_state.pt", buffer.getvalue())
+        atomic_write_bytes(self.out / "reconstruction.png", self._preview())
+
+    def _preview(self, n: int = 8) -> bytes:
+        """The first ``n`` faces, the same patches hidden every epoch: original, masked input, reconstruction."""
+        x = preprocess(self.images[:n], self.cfg.img_size, self.in_chans, self.mean, self.std)
+        masked = random_patch_mask(len(x), self.fcmae.grid, self.cfg.mask_ratio, torch.Generator().manual_seed(0))
+        self.fcmae.eval()
+        shown, redrawn = self.fcmae.preview(x, masked.to(self.device))
+        std = torch.tensor(self.std, device=x.device).view(1, -1, 1, 1)
+        mean = torch.tensor(self.mean, device=x.device).view(1, -1, 1, 1)
+        rows = [((t * std + mean) * 255).clamp(0, 255).byte().cpu().numpy() for t in (x, shown, redrawn)]
+        return image_grid_png(rows)
 
     def _meta(self) -> dict[str, Any]:
         return {"model": self.cfg.model, "model_options": dict(self.model.fervision_options),  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 import json
 
+import cv2
 import pytest
 import torch
 import torch.nn.functional as F
@@ -62,6 +63,17 @@ def test_blocks_keep_masked_positions_at_zero():
     assert seen[0][~at_block].abs().max() > 0
 
 
+def test_preview_keeps_visible_pixels_and_blanks_the_masked_ones():
+    fcmae = FCMAE(create_model("convnextv2_pico", in_chans=1), 48, 1).eval()
+    x = torch.randn(2, 1, 48, 48)
+    masked = random_patch_mask(2, fcmae.grid, 0.6, torch.Generator().manual_seed(3))
+    shown, redrawn = fcmae.preview(x, masked)
+    hidden = F.interpolate(masked, size=(48, 48), mode="nearest").bool()
+    assert torch.equal(shown[hidden], torch.zeros_like(shown[hidden]))
+    assert torch.equal(redrawn[~hidden], x[~hidden])
+    assert not torch.allclose(redrawn[hidden], x[hidden])
+
+
 def test_fcmae_refuses_models_without_convnext_stages():
     with pytest.raises(FervisionError, match="ConvNeXt"):
         FCMAE(create_model("nca_mobilenet", in_chans=1), 48, 1)
@@ -81,6 +93,8 @@ def test_pretraining_learns_and_fine_tuning_starts_from_the_encoder(tiny_ferplus
     meta = read_encoder_metadata(encoder)
     assert meta["model"] == "convnextv2_pico" and meta["patch_size"] == 8 and meta["epochs_done"] == 3
     assert meta["dataset"]["images"] == 256
+    preview = cv2.imread(str(tmp_path / "pre" / "reconstruction.png"))
+    assert preview.shape[:2] == (3 * 48, 8 * 48)  # original, masked, redrawn × 8 faces
 
     model = create_model("convnextv2_pico", in_chans=1)
     load_encoder(model, encoder)
