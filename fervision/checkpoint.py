@@ -13,7 +13,7 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -138,6 +138,12 @@ def _open(path: Path) -> tuple[CheckpointMeta, dict[str, torch.Tensor]]:
         return CheckpointMeta.from_json(data), tensors
     except (json.JSONDecodeError, KeyError, TypeError) as exc:
         raise CheckpointError(f"{path} has damaged fervision metadata ({exc}).") from None
+
+
+def require_labels(meta: CheckpointMeta, labels: Sequence[str], path: str | Path, role: str = "checkpoint") -> None:
+    """Refuse a checkpoint whose classes, or their order, differ from the data's (its outputs would be misread)."""
+    if list(meta.labels) != list(labels):
+        raise CheckpointError(f"{role} {path} predicts {meta.labels}, not the data's {list(labels)}.")
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, CheckpointMeta]:

@@ -10,9 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checkpoint import Preprocessing, atomic_write_bytes, load_checkpoint
+from ..checkpoint import Preprocessing, atomic_write_bytes, load_checkpoint, require_labels
 from ..data import FaceTensors, load_dataset
-from ..errors import DataError
 from ..inference import predict_tensor, resolve_device
 from ..metrics import classification_report
 from ..models import count_macs, count_params
@@ -60,10 +59,7 @@ def evaluate_checkpoint(
     dev = resolve_device(device)
     model, meta = load_checkpoint(checkpoint, map_location=dev)
     data = load_dataset(dataset, data_root, split)
-    if list(data.label_names) != meta.labels:
-        raise DataError(
-            f"{dataset} labels {list(data.label_names)} differ from the checkpoint's {meta.labels}."
-        )
+    require_labels(meta, data.label_names, checkpoint)
     if tta_flip is None:
         tta_flip = bool(meta.metrics.get("tta_flip", False))
     report = evaluate_model(model, data, meta.preprocessing, dev, tta_flip=tta_flip)

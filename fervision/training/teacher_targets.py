@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..checkpoint import atomic_write_bytes, load_checkpoint
+from ..checkpoint import atomic_write_bytes, load_checkpoint, require_labels
 from ..data import FaceTensors
 from ..errors import DataError, FervisionError
 from ..inference import predict_tensor
@@ -40,8 +40,7 @@ def predict_teachers(checkpoints: Sequence[str | Path], data: FaceTensors, devic
     total = np.zeros((len(data), data.num_classes), dtype=np.float64)
     for ckpt in checkpoints:
         model, meta = load_checkpoint(ckpt, map_location=device)
-        if meta.labels != list(data.label_names):
-            raise DataError(f"teacher {ckpt} predicts {meta.labels}, not {list(data.label_names)}.")
+        require_labels(meta, data.label_names, ckpt, role="teacher")
         model.eval()
         total += predict_tensor(model, data.images, meta.preprocessing, device, tta_flip=tta_flip)
     return (total / len(checkpoints)).astype(np.float32)

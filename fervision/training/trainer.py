@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from ..checkpoint import CheckpointMeta, Preprocessing, atomic_write_bytes, load_checkpoint, save_checkpoint
+from ..checkpoint import CheckpointMeta, Preprocessing, atomic_write_bytes, load_checkpoint, require_labels, save_checkpoint
 from ..data import AugmentConfig, FaceTensors, augment, iterate_batches, load_dataset
 from ..data.augment import match_channels, normalize
 from ..errors import FervisionError
@@ -228,8 +228,7 @@ class Trainer:
         self.teacher = None
         if cfg.teacher:
             self.teacher, teacher_meta = load_checkpoint(cfg.teacher, map_location=self.device)
-            if teacher_meta.labels != list(self.labels):
-                raise FervisionError(f"teacher {cfg.teacher} predicts {teacher_meta.labels}, not {list(self.labels)}.")
+            require_labels(teacher_meta, self.labels, cfg.teacher, role="teacher")
             self.teacher_pre = teacher_meta.preprocessing
         self.optimizer = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1000 * self.dist.rank)
