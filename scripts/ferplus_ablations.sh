@@ -10,7 +10,6 @@
 # CPU thread, so on a CPU JOBS should be the number of cores.
 set -uo pipefail
 DATA=$1; OUT=$2; BUDGET=${3:-7}; shift $(( $# < 3 ? $# : 3 ))
-PY=${PYTHON:-$(command -v "$(dirname "$0")/../.venv/bin/python" || echo python3)}  # the project venv when there is one
 if [[ -n "${EPOCHS:-}" ]]; then BUDGET_ARGS=(--epochs "$EPOCHS"); else BUDGET_ARGS=(--time-budget-min "$BUDGET"); fi
 COMMON=(--dataset ferplus --data "$DATA" --img-size 112 --batch-size 128 --lr 1e-3
         --weight-decay 0.05 --seed 0 "${BUDGET_ARGS[@]}" "$@")

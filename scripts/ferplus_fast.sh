@@ -7,11 +7,13 @@
 # usage: scripts/ferplus_fast.sh DATA OUT TEACHER [BUDGET_MIN]
 set -uo pipefail
 DATA=$1; OUT=$2; TEACHER=$3; BUDGET=${4:-7}
-PY=${PYTHON:-$(command -v "$(dirname "$0")/../.venv/bin/python" || echo python3)}  # the project venv when there is one
 COMMON=(--dataset ferplus --data "$DATA" --batch-size 128 --lr 1e-3 --weight-decay 0.05
         --ema 0.999 --tta-flip --soft-labels --time-budget-min "$BUDGET")
 export OMP_NUM_THREADS=1
 mkdir -p "$OUT"
+
+# shellcheck source=scripts/_run_lib.sh
+source "$(dirname "$0")/_run_lib.sh"  # sets PY
 train() { local name=$1; shift; "$PY" -m fervision train "${COMMON[@]}" --output "$OUT/$name" "$@" >"$OUT/$name.log" 2>&1 || echo "$name failed" >&2; }
 
 train nca_mobilenet_hs_48_kd --model nca_mobilenet --model-option act=hardswish --img-size 48 --seed 0 --teacher "$TEACHER" &

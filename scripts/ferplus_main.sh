@@ -5,7 +5,6 @@
 # usage: scripts/ferplus_main.sh DATA OUT [BUDGET_MIN] [extra train args...]
 set -uo pipefail
 DATA=$1; OUT=$2; BUDGET=${3:-8}; shift $(( $# < 3 ? $# : 3 ))
-PY=${PYTHON:-$(command -v "$(dirname "$0")/../.venv/bin/python" || echo python3)}  # the project venv when there is one
 COMMON=(--dataset ferplus --data "$DATA" --batch-size 128 --lr 1e-3 --weight-decay 0.05 --seed 0
         --ema 0.999 --tta-flip --time-budget-min "$BUDGET" "$@")
 export OMP_NUM_THREADS=1
