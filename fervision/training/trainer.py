@@ -161,20 +161,28 @@ def warmup_cosine(step: int, warmup_steps: int, progress: float) -> float:
     return min((step + 1) / warmup_steps, cosine)
 
 
-def load_init(model: nn.Module, model_name: str, init: str) -> None:
-    """``--init``: a ``fervision pretrain`` encoder for any model, or ImageNet weights for efficientnet_lite0."""
+def load_init(model: nn.Module, model_name: str, init: str) -> dict[str, Any]:
+    """``--init``: a ``fervision pretrain`` encoder for any model, or ImageNet weights for efficientnet_lite0.
+
+    Returns where the start came from, for the checkpoint's metadata: a checkpoint
+    fine-tuned from an encoder carries the encoder's recipe, not just a path that may be gone."""
     from .pretrain import load_encoder, read_encoder_metadata  # pretrain imports this module
 
     if Path(init).suffix == ".safetensors":
         if not Path(init).is_file():
             raise FervisionError(f"--init {init}: no such file.")
         if read_encoder_metadata(init) is not None:
-            load_encoder(model, init)
-            return
+            recipe = load_encoder(model, init)
+            return {"kind": "fcmae", "file": init} | {k: recipe.get(k) for k in _ENCODER_PROVENANCE}
     if model_name != "efficientnet_lite0":
         raise FervisionError(f"--init {init} is neither an encoder from `fervision pretrain` nor usable for "
                              f"{model_name} (ImageNet weights install offline for efficientnet_lite0 only).")
     load_imagenet_init(model, None if init == "imagenet" else init)
+    return {"kind": "imagenet", "file": init}
+
+
+_ENCODER_PROVENANCE = ("epochs_done", "img_size", "patch_size", "mask_ratio", "dataset", "final_loss", "command",
+                       "git_commit", "hardware", "wall_time_s")
 
 
 class Trainer:
@@ -203,8 +211,7 @@ class Trainer:
         self.val_data = val
         self.aug = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.augment.items()})
         self.model = create_model(cfg.model, num_classes=train.num_classes, in_chans=self.pre.in_chans, **cfg.model_options)
-        if cfg.init:
-            load_init(self.model, cfg.model, cfg.init)
+        self.init_source = load_init(self.model, cfg.model, cfg.init) if cfg.init else None
         self.model.to(self.device)
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)
@@ -366,6 +373,7 @@ class Trainer:
                 "world_size": self.dist.world_size,
                 "seed": self.cfg.seed,
                 "wall_time_s": round(self.elapsed, 1),
+                "init": self.init_source,
             },
         )
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from fervision.checkpoint import read_metadata
 from fervision.cli import main
 from fervision.errors import CheckpointError, FervisionError
 from fervision.models import create_model
@@ -107,7 +108,8 @@ def test_pretraining_learns_and_fine_tuning_starts_from_the_encoder(tiny_ferplus
     best = train(_cfg(tiny_ferplus, tmp_path / "ft", model="convnextv2_pico", model_options={}, img_size=48,
                       epochs=1, max_train_samples=64, init=str(encoder)))
     assert json.loads((tmp_path / "ft" / "config.json").read_text())["init"] == str(encoder)
-    assert best.is_file()
+    init = read_metadata(best).training["init"]  # the checkpoint carries where it started from
+    assert init["kind"] == "fcmae" and init["epochs_done"] == 3 and init["patch_size"] == 8
 
 
 def test_pretraining_resumes_where_it_stopped(tiny_ferplus, tmp_path):
