@@ -10,7 +10,9 @@ every block), so no sparse-convolution library is needed.
 One adaptation for face crops: FCMAE masks 32-px patches, one per cell of the encoder's
 last feature map (7×7 at 224 px). A 48-px face has a 1×1 last map, so the patch size is a
 parameter (:func:`default_patch_size` picks 8 px there, 16 at 112 and 32 at 224) and the
-decoder resamples the last map to the patch grid before predicting each patch's pixels.
+decoder resamples the last map to the patch grid, where masked patches get the mask token
+and every patch a learned position embedding (without it, a 1×1 map resampled to 6×6
+would give every patch the same prediction), before predicting each patch's pixels.
 Where a feature map is coarser than the patch grid, a cell counts as visible when any
 patch under it is, so visible content is never dropped.
 """
@@ -86,7 +88,7 @@ class MaskedEncoder(nn.Module):
 
 
 class FCMAE(nn.Module):
-    """Masked encoder + one ConvNeXt V2 block decoder; :meth:`forward` returns the reconstruction loss."""
+    """Masked encoder + one ConvNeXt V2 block decoder at the patch grid; :meth:`forward` returns the reconstruction loss."""
 
     def __init__(self, model: nn.Module, img_size: int, in_chans: int, patch_size: int | None = None,
                  mask_ratio: float = 0.6, decoder_dim: int = 256) -> None:
@@ -101,20 +103,21 @@ class FCMAE(nn.Module):
         features = model.num_features
         self.proj = nn.Conv2d(features, decoder_dim, 1)
         self.mask_token = nn.Parameter(torch.zeros(1, decoder_dim, 1, 1))
+        self.pos_embed = nn.Parameter(torch.zeros(1, decoder_dim, self.grid, self.grid))
         self.decoder = ConvNeXtBlock(decoder_dim, use_grn=True, ls_init_value=None)
         self.pred = nn.Conv2d(decoder_dim, self.patch_size**2 * in_chans, 1)
         nn.init.trunc_normal_(self.mask_token, std=0.02)
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
 
     def reconstruct(self, x: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
         """Predicted pixels ``[B, C, H, W]`` (each patch in its own normalised units) for mask ``masked``."""
         visible = 1.0 - masked
         z = self.proj(self.encoder(x, visible))
-        seen = _resize_visible(visible, z.shape[-2:]).to(z.dtype)
-        z = z * seen + self.mask_token.to(z.dtype) * (1 - seen)
-        z = self.decoder(z)
         if z.shape[-1] != self.grid:
             z = F.interpolate(z, size=(self.grid, self.grid), mode="bilinear", align_corners=False)
-        return F.pixel_shuffle(self.pred(z), self.patch_size)
+        seen = visible.to(z.dtype)
+        z = z * seen + self.mask_token.to(z.dtype) * (1 - seen) + self.pos_embed.to(z.dtype)
+        return F.pixel_shuffle(self.pred(self.decoder(z)), self.patch_size)
 
     def loss(self, x: torch.Tensor, prediction: torch.Tensor, masked: torch.Tensor) -> torch.Tensor:
         """Mean squared error on the masked patches against per-patch normalised pixels (FCMAE's norm_pix_loss)."""

@@ -88,7 +88,7 @@ class Pretrainer:
         trainable = nn.ModuleDict({"encoder": self.fcmae.encoder, "proj": self.fcmae.proj,
                                    "decoder": self.fcmae.decoder, "pred": self.fcmae.pred})
         groups = param_groups(trainable, cfg.weight_decay)
-        groups[1]["params"].append(self.fcmae.mask_token)
+        groups[1]["params"] += [self.fcmae.mask_token, self.fcmae.pos_embed]  # no weight decay, as in MAE
         self.optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=(0.9, 0.95))  # FCMAE's betas
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
         self.order_generator = torch.Generator().manual_seed(cfg.seed)

@@ -52,6 +52,17 @@ def test_masked_pixels_cannot_reach_the_reconstruction(model):
         assert not torch.allclose(fcmae.reconstruct(x, masked), fcmae.reconstruct(visible_change, masked))
 
 
+def test_every_patch_gets_its_own_prediction_even_from_a_1x1_feature_map():
+    """At 48 px the encoder's last map is 1×1; the decoder's position embedding must still tell patches apart."""
+    torch.manual_seed(0)
+    fcmae = FCMAE(create_model("convnextv2_pico", in_chans=1), 48, 1).eval()
+    masked = random_patch_mask(1, fcmae.grid, 0.6, torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        patches = F.pixel_unshuffle(fcmae.reconstruct(torch.randn(1, 1, 48, 48), masked), 8)[0]  # [64, 6, 6]
+    per_patch = patches.flatten(1).T  # one row of 64 predicted pixels per patch
+    assert torch.unique(per_patch, dim=0).shape[0] == 36
+
+
 def test_blocks_keep_masked_positions_at_zero():
     fcmae = FCMAE(create_model("convnextv2_pico", in_chans=1), 48, 1).eval()
     seen = []
