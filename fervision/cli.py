@@ -7,6 +7,7 @@ a non-zero exit status, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import shlex
 import sys
@@ -38,38 +39,19 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_config(cls: type, args: argparse.Namespace, **explicit: Any) -> Any:
+    """A run's config dataclass from the parsed options of the same names, then ``explicit`` values.
+
+    Every run records the command line that made it and its model options."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
+    return cls(**values | {"model_options": _parse_options(args.model_option),
+                           "command": "fervision " + shlex.join(sys.argv[1:])} | explicit)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .training import TrainConfig, train
 
-    cfg = TrainConfig(
-        model=args.model,
-        data=args.data,
-        dataset=args.dataset,
-        output=args.output or f"runs/{args.model}",
-        model_options=_parse_options(args.model_option),
-        img_size=args.img_size,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        warmup_epochs=args.warmup_epochs,
-        loss=args.loss,
-        label_smoothing=args.label_smoothing,
-        soft_labels=args.soft_labels,
-        ema_decay=args.ema,
-        teacher=args.teacher,
-        teacher_targets=args.teacher_targets,
-        init=args.init,
-        kd_weight=args.kd_weight,
-        kd_temperature=args.kd_temperature,
-        tta_flip=args.tta_flip,
-        select_metric=args.select_metric,
-        time_budget_min=args.time_budget_min,
-        max_train_samples=args.max_train_samples,
-        seed=args.seed,
-        device=args.device,
-        command="fervision " + shlex.join(sys.argv[1:]),
-    )
+    cfg = _run_config(TrainConfig, args, output=args.output or f"runs/{args.model}", ema_decay=args.ema)
     best = train(cfg, resume=args.resume)
     print(f"best checkpoint: {best}")
     return 0
@@ -78,25 +60,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_pretrain(args: argparse.Namespace) -> int:
     from .training.pretrain import PretrainConfig, pretrain
 
-    cfg = PretrainConfig(
-        model=args.model,
-        data=args.data,
-        dataset=args.dataset,
-        output=args.output or f"runs/{args.model}_fcmae",
-        model_options=_parse_options(args.model_option),
-        img_size=args.img_size,
-        patch_size=args.patch_size,
-        mask_ratio=args.mask_ratio,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        warmup_epochs=args.warmup_epochs,
-        max_train_samples=args.max_train_samples,
-        seed=args.seed,
-        device=args.device,
-        command="fervision " + shlex.join(sys.argv[1:]),
-    )
+    cfg = _run_config(PretrainConfig, args, output=args.output or f"runs/{args.model}_fcmae")
     encoder = pretrain(cfg, resume=args.resume)
     print(f"encoder: {encoder} (fine-tune with `fervision train --model {args.model} --init {encoder} ...`)")
     return 0
