@@ -193,6 +193,26 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_run_options(p: argparse.ArgumentParser, model_help: str | None, data_help: str, output_default: str,
+                     epochs: int, option_help: str) -> None:
+    """The options train and pretrain share, spelled the same in both."""
+    p.add_argument("--model", required=True, help=model_help)
+    p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
+    p.add_argument("--data", required=True, help=data_help)
+    p.add_argument("--output", help=f"run folder (default {output_default})")
+    p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE", help=option_help)
+    p.add_argument("--img-size", type=int, default=112)
+    p.add_argument("--epochs", type=int, default=epochs)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--warmup-epochs", type=float, default=1.0)
+    p.add_argument("--max-train-samples", type=int, help="use only the first N faces (smoke tests)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="auto")
+    p.add_argument("--resume", action="store_true", help="continue from OUTPUT/last_state.pt")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fervision", description="Classroom facial-expression analysis.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -255,18 +275,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("train", help="train a registered model on FERPlus, RAF-DB or an image folder")
-    p.add_argument("--model", required=True)
-    p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
-    p.add_argument("--data", required=True, help="dataset folder")
-    p.add_argument("--output", help="run folder (default runs/MODEL)")
-    p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="model option, repeatable (e.g. csa_placement=stages)")
-    p.add_argument("--img-size", type=int, default=112)
-    p.add_argument("--epochs", type=int, default=30)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--weight-decay", type=float, default=0.05)
-    p.add_argument("--warmup-epochs", type=float, default=1.0)
+    _add_run_options(p, model_help=None, data_help="dataset folder", output_default="runs/MODEL", epochs=30,
+                     option_help="model option, repeatable (e.g. csa_placement=stages)")
     p.add_argument("--loss", default="ce", choices=["ce", "focal", "awfl"])
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--soft-labels", action="store_true", help="train on the FERPlus vote distribution")
@@ -283,31 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tta-flip", action="store_true", help="validate with horizontal-flip averaging")
     p.add_argument("--select-metric", default="accuracy", choices=["accuracy", "macro_f1"])
     p.add_argument("--time-budget-min", type=float, help="fit the number of epochs into this many minutes")
-    p.add_argument("--max-train-samples", type=int, help="use only the first N samples (smoke tests)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--resume", action="store_true", help="continue from OUTPUT/last_state.pt")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("pretrain", help="self-supervised FCMAE pre-training of a ConvNeXt on the training faces (no labels)")
-    p.add_argument("--model", required=True, help="convnextv2_pico or convnextv2_pico_csa")
-    p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
-    p.add_argument("--data", required=True, help="dataset folder (its train split; labels are not used)")
-    p.add_argument("--output", help="run folder (default runs/MODEL_fcmae)")
-    p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="model option, repeatable; fine-tuning must use the same ones")
-    p.add_argument("--img-size", type=int, default=112)
+    _add_run_options(p, model_help="convnextv2_pico or convnextv2_pico_csa", output_default="runs/MODEL_fcmae",
+                     data_help="dataset folder (its train split; labels are not used)", epochs=50,
+                     option_help="model option, repeatable; fine-tuning must use the same ones")
     p.add_argument("--patch-size", type=int, help="masked patch side in px (default: 8 at 48 px, 16 at 112, 32 at 224)")
     p.add_argument("--mask-ratio", type=float, default=0.6)
-    p.add_argument("--epochs", type=int, default=50)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--weight-decay", type=float, default=0.05)
-    p.add_argument("--warmup-epochs", type=float, default=1.0)
-    p.add_argument("--max-train-samples", type=int, help="use only the first N faces (smoke tests)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto")
-    p.add_argument("--resume", action="store_true", help="continue from OUTPUT/last_state.pt")
     p.set_defaults(func=cmd_pretrain)
 
     p = sub.add_parser("teacher-targets", help="predict a split once with teacher checkpoints, for --teacher-targets")
