@@ -155,7 +155,7 @@ class Pretrainer:
         atomic_write_bytes(self.out / "config.json", (json.dumps(dataclasses.asdict(self.cfg), indent=2) + "\n").encode())
         total_steps = self.cfg.epochs * self.steps_per_epoch
         warmup = max(1, int(self.cfg.warmup_epochs * self.steps_per_epoch))
-        base_lr = [g["lr"] for g in self.optimizer.param_groups]
+        base_lr = [self.cfg.lr] * len(self.optimizer.param_groups)  # not the groups' lr, which a resume sets to the last step's
         for epoch in range(self.start_epoch, self.cfg.epochs):
             t0 = time.perf_counter()
             self.fcmae.train()

@@ -389,7 +389,7 @@ class Trainer:
             atomic_write_bytes(self.out / "command.txt", (self.cfg.command + "\n").encode())
         steps = self._steps_per_epoch()
         best_path = self.out / "best.safetensors"
-        base_lr = [g["lr"] for g in self.optimizer.param_groups]
+        base_lr = [self.cfg.lr] * len(self.optimizer.param_groups)  # not the groups' lr, which a resume sets to the last step's
         epoch = self.start_epoch
         progress = self._progress(epochs, self.elapsed)
         while progress < 1.0:

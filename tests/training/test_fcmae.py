@@ -13,7 +13,8 @@ from fervision.errors import CheckpointError, FervisionError
 from fervision.models import create_model
 from fervision.training import train
 from fervision.training.fcmae import FCMAE, default_patch_size, random_patch_mask
-from fervision.training.pretrain import PretrainConfig, load_encoder, pretrain, read_encoder_metadata
+from fervision.training.pretrain import PretrainConfig, Pretrainer, load_encoder, pretrain, read_encoder_metadata
+from fervision.training.trainer import warmup_cosine
 
 from .conftest import _cfg
 
@@ -128,6 +129,10 @@ def test_pretraining_resumes_where_it_stopped(tiny_ferplus, tmp_path):
     pretrain(_pre_cfg(tiny_ferplus, out, epochs=1, max_train_samples=64))
     pretrain(_pre_cfg(tiny_ferplus, out, epochs=2, max_train_samples=64), resume=True)
     assert [json.loads(line)["epoch"] for line in (out / "log.jsonl").read_text().splitlines()] == [1, 2]
+    resumed = Pretrainer(_pre_cfg(tiny_ferplus, out, epochs=3, max_train_samples=64))
+    resumed.fit(resume=True)  # the last step's lr follows the configured lr, not the saved last-step lr
+    steps = 3 * (64 // 32)
+    assert resumed.optimizer.param_groups[0]["lr"] == pytest.approx(2e-3 * warmup_cosine(steps - 1, 1, (steps - 1) / steps))
     with pytest.raises(FervisionError, match="mask_ratio"):
         pretrain(_pre_cfg(tiny_ferplus, out, epochs=3, max_train_samples=64, mask_ratio=0.5), resume=True)
 

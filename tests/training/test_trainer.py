@@ -8,6 +8,7 @@ from fervision import ExpressionRecognizer
 from fervision.checkpoint import read_metadata
 from fervision.errors import FervisionError
 from fervision.training import evaluate_checkpoint, train
+from fervision.training.trainer import warmup_cosine
 
 from ..conftest import make_faces
 from .conftest import _cfg
@@ -48,6 +49,16 @@ def test_resume_continues_where_it_stopped(tiny_ferplus, tmp_path):
     assert state["epoch"] == 1 and state["step"] == 2 * (64 // 32)
     with pytest.raises(FervisionError, match="cannot resume"):
         train(_cfg(tiny_ferplus, out, epochs=3, img_size=48, max_train_samples=64), resume=True)
+
+
+def test_resumed_run_keeps_the_base_learning_rate(tiny_ferplus, tmp_path):
+    """The optimizer's saved lr is the last step's; the schedule must still scale the configured one."""
+    out = tmp_path / "run"
+    train(_cfg(tiny_ferplus, out, epochs=1, max_train_samples=64))
+    train(_cfg(tiny_ferplus, out, epochs=2, max_train_samples=64), resume=True)
+    last = json.loads((out / "log.jsonl").read_text().splitlines()[-1])
+    steps = 2 * (64 // 32)  # the last step taken had index steps - 1
+    assert last["lr"] == pytest.approx(1e-3 * warmup_cosine(steps - 1, 1, (steps - 1) / steps))
 
 
 def test_time_budget_stops_training(tiny_ferplus, tmp_path):
