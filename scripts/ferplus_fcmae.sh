@@ -4,7 +4,7 @@
 # budget, so the result sits beside the from-scratch A4 of docs/ablations.md.
 #
 # usage: [PRE_EPOCHS=N] [EPOCHS=N] [SEEDS="0 1"] scripts/ferplus_fcmae.sh DATA OUT [args for both steps...]
-# e.g. on 2 CPU cores: PRE_EPOCHS=15 EPOCHS=5 scripts/ferplus_fcmae.sh ../shared/data/ferplus runs/fcmae48 \
+# e.g. on 2 CPU cores (docs/ablations.md): PRE_EPOCHS=12 EPOCHS=5 scripts/ferplus_fcmae.sh ../shared/data/ferplus runs/fcmae48 \
 #        --img-size 48 --batch-size 64
 # The fine-tuning seeds run side by side, one CPU thread each, as the ablation rows do.
 set -uo pipefail

@@ -10,11 +10,10 @@ training, every epoch leaves a resumable state.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,11 +26,12 @@ from tqdm import tqdm
 from ..checkpoint import atomic_write_bytes
 from ..data import AugmentConfig, augment, iterate_batches, load_dataset
 from ..data.augment import preprocess
-from ..errors import CheckpointError, FervisionError
+from ..errors import CheckpointError
 from ..inference import resolve_device
 from ..models import create_model, get_model_config
 from .fcmae import FCMAE, random_patch_mask
 from .plots import image_grid_png
+from .runs import RunConfig, read_state, restore_generator, write_config, write_state
 from .trainer import git_commit, hardware_description, param_groups, warmup_cosine
 
 PRETRAIN_KEY = "fervision_pretrain"
@@ -39,27 +39,14 @@ _HEAD = "head."  # the classifier: not pre-trained, so neither saved nor loaded
 
 
 @dataclass
-class PretrainConfig:
-    """Everything that defines a pre-training run; saved as ``config.json`` beside its outputs."""
+class PretrainConfig(RunConfig):
+    """Everything that defines a pre-training run: the settings of every run, and these."""
 
-    model: str
-    data: str
-    dataset: str = "ferplus"
     output: str = "runs/pretrain"
-    model_options: dict[str, Any] = field(default_factory=dict)
-    img_size: int = 112
+    epochs: int = 50
     patch_size: int | None = None  # default: fcmae.default_patch_size(img_size)
     mask_ratio: float = 0.6
     decoder_dim: int = 256
-    epochs: int = 50
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.05
-    warmup_epochs: float = 1.0
-    max_train_samples: int | None = None
-    seed: int = 0
-    device: str = "auto"
-    command: str = ""
 
 
 # Crops, flips, small rotations and lighting; no random erasing, which would fight the mask.
@@ -100,31 +87,22 @@ class Pretrainer:
         return max(1, len(self.images) // self.cfg.batch_size)
 
     def _resume(self) -> None:
-        state_path = self.out / "last_state.pt"
-        if not state_path.is_file():
+        state = read_state(self.cfg, _MUST_MATCH_ON_RESUME, self.device)
+        if state is None:
             return
-        saved = json.loads((self.out / "config.json").read_text())
-        mine = dataclasses.asdict(self.cfg)
-        for key in _MUST_MATCH_ON_RESUME:
-            if saved.get(key) != mine[key]:
-                raise FervisionError(f"cannot resume {self.out}: it was pre-trained with {key}={saved.get(key)!r}, "
-                                     f"not {mine[key]!r}.")
-        state = torch.load(state_path, map_location=self.device, weights_only=True)
         self.fcmae.load_state_dict(state["fcmae"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.start_epoch, self.step, self.elapsed = int(state["epoch"]) + 1, int(state["step"]), float(state["elapsed"])
         self.history = json.loads(state["history"])
         self.order_generator.set_state(state["order_rng"])
-        self.generator.set_state(state["aug_rng"].to(self.generator.device) if self.device.type == "cuda" else state["aug_rng"])
+        restore_generator(self.generator, state["aug_rng"])
 
     def _save(self, epoch: int) -> None:
         state = {"epoch": epoch, "step": self.step, "elapsed": self.elapsed, "fcmae": self.fcmae.state_dict(),
                  "optimizer": self.optimizer.state_dict(), "history": json.dumps(self.history),
                  "order_rng": self.order_generator.get_state(), "aug_rng": self.generator.get_state().cpu()}
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
         save_encoder(self.model, self._meta(), self.out / "encoder.safetensors")
-        atomic_write_bytes(self.out / "last_state.pt", buffer.getvalue())
+        write_state(self.out, state)
         atomic_write_bytes(self.out / "reconstruction.png", self._preview())
 
     def _preview(self, n: int = 8) -> bytes:
@@ -152,7 +130,7 @@ class Pretrainer:
         self.out.mkdir(parents=True, exist_ok=True)
         if resume:
             self._resume()
-        atomic_write_bytes(self.out / "config.json", (json.dumps(dataclasses.asdict(self.cfg), indent=2) + "\n").encode())
+        write_config(self.cfg)
         total_steps = self.cfg.epochs * self.steps_per_epoch
         warmup = max(1, int(self.cfg.warmup_epochs * self.steps_per_epoch))
         base_lr = [self.cfg.lr] * len(self.optimizer.param_groups)  # not the groups' lr, which a resume sets to the last step's

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import json
 import math
 import os
@@ -27,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from ..checkpoint import CheckpointMeta, Preprocessing, atomic_write_bytes, load_checkpoint, require_labels, save_checkpoint
+from ..checkpoint import CheckpointMeta, Preprocessing, load_checkpoint, require_labels, save_checkpoint
 from ..data import AugmentConfig, FaceTensors, augment, iterate_batches, load_dataset
 from ..data.augment import match_channels, normalize
 from ..errors import FervisionError
@@ -36,24 +35,14 @@ from ..losses import create_loss
 from ..models import create_model, get_model_config
 from ..models.efficientnet import load_imagenet_init
 from .evaluate import evaluate_model
+from .runs import RunConfig, read_state, restore_generator, write_config, write_state
 from .teacher_targets import load_teacher_targets, mix_targets
 
 
 @dataclass
-class TrainConfig:
-    """Everything that defines a training run; saved as ``config.json`` beside its outputs."""
+class TrainConfig(RunConfig):
+    """Everything that defines a training run: the settings of every run, and these."""
 
-    model: str
-    data: str
-    dataset: str = "ferplus"
-    output: str = "runs/default"
-    model_options: dict[str, Any] = field(default_factory=dict)
-    img_size: int = 112
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 0.05
-    warmup_epochs: float = 1.0
     loss: str = "ce"
     label_smoothing: float = 0.0
     focal_gamma: float = 0.1
@@ -70,12 +59,8 @@ class TrainConfig:
     select_metric: str = "accuracy"
     val_fraction: float = 0.1
     time_budget_min: float | None = None
-    max_train_samples: int | None = None
-    seed: int = 0
-    device: str = "auto"
     amp: bool = True
     half_checkpoint: bool = True
-    command: str = ""
 
 
 @dataclass
@@ -308,10 +293,6 @@ class Trainer:
         return float(p)
 
     # -- state -----------------------------------------------------------------------------
-    @property
-    def state_path(self) -> Path:
-        return self.out / "last_state.pt"
-
     def _save_state(self, epoch: int) -> None:
         state = {
             "epoch": epoch,
@@ -325,23 +306,14 @@ class Trainer:
             "order_rng": self.order_generator.get_state(),
             "aug_rng": self.generator.get_state().cpu(),
         }
-        buffer = io.BytesIO()
-        torch.save(state, buffer)
-        atomic_write_bytes(self.state_path, buffer.getvalue())
+        write_state(self.out, state)
 
     def _resume(self) -> None:
         """Continue from ``last_state.pt`` when the output folder has one."""
-        if not self.state_path.is_file():
+        state = read_state(self.cfg, ("model", "model_options", "img_size", "dataset", "soft_labels", "teacher_targets",
+                                      "kd_weight", "kd_temperature"), self.device)
+        if state is None:
             return
-        saved = json.loads((self.out / "config.json").read_text())
-        for key in ("model", "model_options", "img_size", "dataset", "soft_labels", "teacher_targets", "kd_weight",
-                    "kd_temperature"):
-            if saved.get(key) != dataclasses.asdict(self.cfg)[key]:
-                raise FervisionError(
-                    f"cannot resume {self.out}: it was trained with {key}={saved.get(key)!r}, "
-                    f"not {dataclasses.asdict(self.cfg)[key]!r}."
-                )
-        state = torch.load(self.state_path, map_location=self.device, weights_only=True)
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.ema and state["ema"] is not None:
@@ -352,7 +324,7 @@ class Trainer:
         self.elapsed = float(state["elapsed"])
         self.history = json.loads(state["history"])
         self.order_generator.set_state(state["order_rng"])
-        self.generator.set_state(state["aug_rng"].to(self.generator.device) if self.device.type == "cuda" else state["aug_rng"])
+        restore_generator(self.generator, state["aug_rng"])
 
     def _meta(self, metrics: dict[str, Any]) -> CheckpointMeta:
         cfg = dataclasses.asdict(self.cfg)
@@ -385,8 +357,7 @@ class Trainer:
             self._resume()
         epochs = None if self.cfg.time_budget_min else self.cfg.epochs
         if self.dist.main:
-            atomic_write_bytes(self.out / "config.json", (json.dumps(dataclasses.asdict(self.cfg), indent=2) + "\n").encode())
-            atomic_write_bytes(self.out / "command.txt", (self.cfg.command + "\n").encode())
+            write_config(self.cfg)
         steps = self._steps_per_epoch()
         best_path = self.out / "best.safetensors"
         base_lr = [self.cfg.lr] * len(self.optimizer.param_groups)  # not the groups' lr, which a resume sets to the last step's
