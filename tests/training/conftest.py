@@ -11,6 +11,10 @@ from ..conftest import make_faces
 @pytest.fixture
 def tiny_ferplus(tmp_path):
     """A FERPlus-layout folder of easy synthetic faces (class = blob position), votes all on the label."""
+    return write_tiny_ferplus(tmp_path)
+
+
+def write_tiny_ferplus(tmp_path):
     root = tmp_path / "ferplus"
     root.mkdir()
     for split, n, seed in (("train", 640, 0), ("valid", 80, 1), ("test", 80, 2)):

@@ -151,7 +151,7 @@ def test_cli_init_errors_are_one_sentence(tiny_ferplus, tmp_path, capsys):
     assert main([*args, "--init", str(tmp_path / "missing.safetensors")]) == 2
     assert "no such file" in capsys.readouterr().err
     assert main([*args, "--init", "imagenet"]) == 2
-    assert "neither an encoder" in capsys.readouterr().err
+    assert "neither a .safetensors checkpoint" in capsys.readouterr().err
 
 
 def test_cli_pretrain_writes_an_encoder(tiny_ferplus, tmp_path, capsys):
