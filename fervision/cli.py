@@ -158,8 +158,8 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     result = annotate(args.input, args.output, model=args.model, detector=args.detector, device=args.device,
                       stride=args.stride, blur_faces=args.blur_faces, max_faces_per_frame=args.max_faces_per_frame,
                       min_face_score=args.min_face_score, min_face_size=args.min_face_size,
-                      camera_motion=args.camera_motion,
-                      detect_every=args.detect_every)
+                      camera_motion=args.camera_motion, detect_every=args.detect_every,
+                      save_faces_every=args.save_faces)
     _report_annotate(args.input, result)
     return 0
 
@@ -276,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: 3 on a CPU, 1 on a GPU; use 1 for fast-moving people)")
     p.add_argument("--camera-motion", action="store_true",
                    help="carry student positions along with a moving (panning, zooming, hand-held) camera")
+    p.add_argument("--save-faces", nargs="?", const=2.0, type=float, metavar="SECONDS",
+                   help="also save each student's face at most every SECONDS (default 2) into OUTPUT/INPUT_faces/"
+                        "<expression>/, sorted by the model's guess: correct it by moving files, then fine-tune "
+                        "(`fervision train --init default --dataset folder ...`); off unless asked")
     p.set_defaults(func=cmd_annotate)
 
     p = sub.add_parser("gui", help="open the desktop app (without a display: annotate SOURCE instead)")

@@ -3,7 +3,7 @@
 For ``lesson.mp4`` it writes ``lesson_annotated.mp4`` (H.264, source audio kept),
 ``lesson_faces.csv``, ``lesson_students.csv``, ``lesson_class.csv`` and
 ``lesson_timeline.png`` into the output folder; image inputs get ``*_annotated.jpg`` files
-instead of a video.
+instead of a video. Face crops (``lesson_faces/``) only when asked.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from ..errors import FervisionError
 from ..outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink
+from ..outputs.face_crops import FaceCropSink
 from ..outputs.overlay import draw_faces
 from ..outputs.record import LessonRecord
 from ..outputs.timeline import save_timeline
@@ -68,11 +69,17 @@ def annotate(
     min_face_size: int = DEFAULT_MIN_FACE_PX,
     camera_motion: bool = False,
     detect_every: int | None = None,
+    save_faces_every: float | None = None,
     progress: bool = True,
 ) -> AnnotateResult:
-    """Annotate a source; returns what was written. Interrupting keeps every finished frame."""
+    """Annotate a source; returns what was written. Interrupting keeps every finished frame.
+
+    ``save_faces_every`` (seconds) also saves student face crops, sorted by expression, into
+    ``<output>/<stem>_faces/`` (see :class:`~fervision.outputs.face_crops.FaceCropSink`)."""
     if stride < 1:
         raise FervisionError("--stride must be 1 or more.")
+    if save_faces_every is not None and save_faces_every < 0:
+        raise FervisionError("--save-faces takes a number of seconds, 0 or more.")
     source = open_source(source_spec)
     folder = prepare_output_dir(output, source_spec)
     config = PipelineConfig(model=model, device=device, detector=detector, min_face_score=min_face_score,
@@ -90,6 +97,11 @@ def annotate(
         faces_csv = stack.enter_context(FacesCsvSink(paths["faces"], recognizer.labels))
         class_csv = stack.enter_context(ClassCsvSink(paths["class"], record))
         students_csv = stack.enter_context(StudentsCsvSink(paths["students"], record))
+        crops = None
+        if save_faces_every is not None:
+            paths["faces_dir"] = folder / f"{stem}_faces"
+            crops = stack.enter_context(FaceCropSink(paths["faces_dir"], stem, recognizer.meta.preprocessing.crop_margin,
+                                                     every_s=save_faces_every))
         writer = None
         if isinstance(source, VideoFileSource):
             paths["video"] = folder / f"{stem}_annotated.mp4"
@@ -106,6 +118,8 @@ def annotate(
                 record.add(last)
                 for sink in (faces_csv, class_csv, students_csv):
                     sink.write(last)
+                if crops is not None:
+                    crops.write(last, frame.image, Path(source.files[frame.index]).stem if still else None)
             annotated = draw_faces(frame.image, last, blur=blur_faces)
             if writer is not None:
                 writer.write(annotated, frame.time_s)

@@ -54,6 +54,18 @@ def test_stride_analyses_fewer_frames_but_keeps_the_video(sample_clip, tmp_path)
     assert len(_rows(result.outputs["faces"])) == 3
 
 
+def test_save_faces_keeps_one_crop_per_student_per_interval(sample_clip, tmp_path):
+    """Opt-in face crops, sorted into folders by the model's guess, cut as the recogniser cuts them."""
+    result = annotate(str(sample_clip), tmp_path, device="cpu", save_faces_every=0.5, progress=False)
+    crops = sorted(result.outputs["faces_dir"].glob("*/*.jpg"))
+    assert result.outputs["faces_dir"] == tmp_path / "lesson_faces"
+    assert [c.name for c in crops] == sorted(f"lesson_s1_t{t:08.2f}.jpg" for t in (0.1, 0.6, 1.1))
+    assert {c.parent.name for c in crops} <= set(LABELS)
+    row = next(r for r in _rows(result.outputs["faces"]) if r["time_s"] == "0.100")
+    width = int(float(row["x2"]) + 0.999) - int(float(row["x1"]))  # the default model's crop margin is 0
+    assert abs(cv2.imread(str(crops[0])).shape[1] - width) <= 1
+
+
 def test_real_clips(tmp_path):
     media = shared_path("data", "media")
     one = annotate(str(media / "single_face.mp4"), tmp_path, device="cpu", progress=False)
@@ -74,6 +86,9 @@ def test_image_inputs(tmp_path):
     result = annotate(str(photo), tmp_path, device="cpu", progress=False)
     assert result.students == 5 and (tmp_path / "multi_face_annotated.jpg").is_file()
     assert "video" not in result.outputs
+    saved = annotate(str(photo), tmp_path / "crops", device="cpu", save_faces_every=2, progress=False)
+    names = sorted(p.name for p in saved.outputs["faces_dir"].glob("*/*.jpg"))
+    assert names == [f"multi_face_face{i}.jpg" for i in range(5)]  # a still: every face, numbered
 
 
 def test_cli_bad_inputs(tmp_path, sample_clip, capsys):
