@@ -146,6 +146,11 @@ class MainWindow(QMainWindow):
         self.record_action.setToolTip("Record the annotated video (H.264 MP4)")
         self.record_action.triggered.connect(self._toggle_record)
         toolbar.addAction(self.record_action)
+        self.save_faces_action = QAction("Save faces", self, checkable=True, enabled=False)
+        self.save_faces_action.setToolTip("Save each student's face every 2 s, sorted by expression: the start of "
+                                          "your own labelled set for fine-tuning (pictures of people: only on request)")
+        self.save_faces_action.triggered.connect(self._toggle_save_faces)
+        toolbar.addAction(self.save_faces_action)
         self.export_action = QAction("Export…", self, enabled=False)
         self.export_action.setToolTip("Write the faces, students and class CSVs and the timeline PNG so far")
         self.export_action.triggered.connect(self.choose_export_folder)
@@ -218,6 +223,7 @@ class MainWindow(QMainWindow):
         w.source_ended.connect(self._on_source_ended)
         w.playing_changed.connect(self._on_playing_changed)
         w.recording_changed.connect(self._on_recording_changed)
+        w.saving_faces_changed.connect(self.save_faces_action.setChecked)
         w.exported.connect(self._on_exported)
         w.model_loaded.connect(self._on_model_loaded)
 
@@ -276,6 +282,7 @@ class MainWindow(QMainWindow):
         self.speed.setEnabled(info.kind != "camera")
         self.play_action.setEnabled(True)
         self.record_action.setEnabled(info.kind != "images")
+        self.save_faces_action.setEnabled(True)
         self.export_action.setEnabled(True)
         self.setWindowTitle(f"fervision — {info.name}")
 
@@ -372,6 +379,16 @@ class MainWindow(QMainWindow):
     def _on_recording_changed(self, recording: bool) -> None:
         self.record_action.setChecked(recording)
         self.record_action.setText("Stop recording" if recording else "Record")
+
+    def _toggle_save_faces(self, checked: bool) -> None:
+        if not checked:
+            self.worker.stop_saving_faces()
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Save face crops into", self._default_folder())
+        if not folder:
+            self.save_faces_action.setChecked(False)
+            return
+        self.worker.start_saving_faces(folder)
 
     def choose_export_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Export the session into", self._default_folder())

@@ -23,6 +23,7 @@ from ..engine.frame import FaceFrame
 from ..engine.session import AnalysisSession
 from ..engine.sources import CameraSource, ImageSource, Source, VideoFileSource, VideoFrame, open_source
 from ..errors import FervisionError
+from ..outputs.face_crops import FaceCropSink
 from ..outputs.overlay import draw_faces
 from ..outputs.video import H264Writer
 from ..recognizer import ExpressionRecognizer
@@ -74,6 +75,7 @@ class AnalysisWorker(QThread):
     source_ended = Signal()
     playing_changed = Signal(bool)
     recording_changed = Signal(bool)
+    saving_faces_changed = Signal(bool)
     exported = Signal(object)  # dict[str, Path]
     model_loaded = Signal(object)  # PipelineConfig now in use
 
@@ -97,6 +99,7 @@ class AnalysisWorker(QThread):
         self._skipped = 0
         self._last: tuple[VideoFrame, FaceFrame] | None = None
         self._writer: H264Writer | None = None
+        self._face_crops: FaceCropSink | None = None
         self._record_origin = 0.0
         self._dirty = False  # the overlay settings changed since the last frame was drawn
         self._quit = False
@@ -141,6 +144,13 @@ class AnalysisWorker(QThread):
     def stop_recording(self) -> None:
         self.send("stop_record")
 
+    def start_saving_faces(self, folder: str | Path) -> None:
+        """Save student face crops, sorted by expression, into ``folder/<source>_faces/`` (only when asked)."""
+        self.send("save_faces", Path(folder))
+
+    def stop_saving_faces(self) -> None:
+        self.send("stop_save_faces")
+
     def export(self, folder: str | Path) -> None:
         self.send("export", Path(folder))
 
@@ -177,6 +187,7 @@ class AnalysisWorker(QThread):
                 self.error.emit(f"Analysis stopped at {frame.time_s:.1f} s: {_describe(exc)}")
         self._close_source()
         self._finish_recording()
+        self._finish_saving_faces()
 
     def _active(self) -> bool:
         """Frames are still to come (playing, or one frame to show after a seek)."""
@@ -240,6 +251,13 @@ class AnalysisWorker(QThread):
             except FervisionError as exc:
                 self.error.emit(str(exc))
                 self._finish_recording()
+        if self._face_crops is not None:
+            try:
+                still = self._source.files[frame.index].stem if isinstance(self._source, ImageSource) else None
+                self._face_crops.write(faces, frame.image, still)
+            except OSError as exc:
+                self.error.emit(f"Saving faces stopped: {exc.strerror or exc}.")
+                self._finish_saving_faces()
         packet = FramePacket(to_qimage(image), faces, frame.time_s, time.perf_counter() - t0, recognise_s,
                              self._skipped, str(self.session.pipeline.recognizer.device))
         self._skipped = 0
@@ -289,6 +307,7 @@ class AnalysisWorker(QThread):
         source = open_source(spec)
         self._close_source()
         self._finish_recording()
+        self._finish_saving_faces()
         kind = ("camera" if isinstance(source, CameraSource)
                 else "images" if isinstance(source, ImageSource) else "video")
         duration = source.duration_s if isinstance(source, VideoFileSource) else None
@@ -383,6 +402,26 @@ class AnalysisWorker(QThread):
         except FervisionError as exc:
             self.error.emit(str(exc))
         self.recording_changed.emit(False)
+
+    def _cmd_save_faces(self, folder: Path) -> None:
+        if self.session is None or self._info is None:
+            raise FervisionError("Open a video, camera or images before saving faces.")
+        self._finish_saving_faces()
+        margin = self.session.pipeline.recognizer.meta.preprocessing.crop_margin
+        self._face_crops = FaceCropSink(folder / f"{self._info.name}_faces", self._info.name, margin)
+        self.saving_faces_changed.emit(True)
+
+    def _cmd_stop_save_faces(self) -> None:
+        self._finish_saving_faces()
+
+    def _finish_saving_faces(self) -> None:
+        if self._face_crops is None:
+            return
+        sink, self._face_crops = self._face_crops, None
+        sink.close()
+        self.info.emit(f"Saved {sink.saved} face(s) into {sink.folder}, one folder per expression: move the wrong "
+                       "ones, then fine-tune with `fervision train --init default --dataset folder`.")
+        self.saving_faces_changed.emit(False)
 
     def _cmd_export(self, folder: Path) -> None:
         if self.session is None or not self.session.frames:

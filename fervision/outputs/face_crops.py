@@ -28,13 +28,16 @@ class FaceCropSink:
         self.every_s = every_s
         self.saved = 0
         self._last: dict[int, float] = {}
+        self.folder.mkdir(parents=True, exist_ok=True)  # like opening a file: a bad folder fails here, not mid-lesson
 
     def __enter__(self) -> "FaceCropSink":
-        self.folder.mkdir(parents=True, exist_ok=True)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        return None
+        self.close()
+
+    def close(self) -> None:
+        """Nothing is buffered (each crop is written whole when it is due); here for the sink protocol."""
 
     def write(self, frame: FaceFrame, image: np.ndarray, still_name: str | None = None) -> None:
         """Save the due faces of ``frame``, cut from ``image`` (its pixels, BGR). A still image

@@ -81,6 +81,21 @@ def test_record_writes_an_h264_file(qtbot, make_window, tmp_path):
         assert c.streams.video[0].codec_context.name == "h264" and c.streams.video[0].frames >= 15
 
 
+def test_save_faces_sorts_student_crops_by_expression(qtbot, make_window, tmp_path):
+    window = make_window()
+    _play(qtbot, window, 5)
+    window.worker.start_saving_faces(tmp_path)
+    qtbot.waitUntil(lambda: window.save_faces_action.isChecked(), timeout=5000)
+    start = window.frames_shown
+    qtbot.waitUntil(lambda: window.frames_shown >= start + 10, timeout=30_000)
+    window.save_faces_action.trigger()  # the toolbar button: stop
+    qtbot.waitUntil(lambda: "Saved" in window.messages.label.text(), timeout=5000)
+    assert not window.save_faces_action.isChecked()
+    crops = list((tmp_path / "sample_pexels_faces").glob("*/sample_pexels_s1_t*.jpg"))
+    assert crops and {c.parent.name for c in crops} <= set(window.worker.session.record.labels)
+    assert "fine-tune" in window.messages.label.text()
+
+
 def test_bad_file_and_bad_checkpoint_become_messages(qtbot, make_window, tmp_path):
     window = make_window()
     empty = tmp_path / "empty.mp4"
