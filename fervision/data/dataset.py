@@ -7,10 +7,12 @@ and are augmented in batches on tensors (see ``augment.py``); nothing is decoded
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, Sequence
 
 import numpy as np
 import torch
+
+from ..errors import DataError
 
 
 @dataclass
@@ -63,6 +65,21 @@ class FaceTensors:
             None if self.soft is None else self.soft[index],
             dict(self.info),
         )
+
+    def in_label_order(self, label_names: Sequence[str]) -> "FaceTensors":
+        """The same faces with labels indexed in ``label_names`` order, which must hold every class here.
+
+        So a folder with some of a checkpoint's classes, in any order, can be scored against it."""
+        missing = [n for n in self.label_names if n not in label_names]
+        if missing:
+            raise DataError(f"{self.name or 'the data'} has classes the model does not know: {', '.join(missing)} "
+                            f"(it knows {', '.join(label_names)}).")
+        index = torch.tensor([list(label_names).index(n) for n in self.label_names], dtype=self.labels.dtype)
+        soft = None
+        if self.soft is not None:
+            soft = self.soft.new_zeros((len(self), len(label_names)))
+            soft[:, index] = self.soft
+        return FaceTensors(self.images, index[self.labels], tuple(label_names), self.name, soft, dict(self.info))
 
     def to(self, device: torch.device | str) -> "FaceTensors":
         return FaceTensors(

@@ -31,7 +31,8 @@ def load_image_folder(
     if split and (base / split).is_dir():
         base = base / split
     elif split not in (None, "train") and base.is_dir():
-        raise DataError(f"{base} has no {split}/ folder (a folder of class folders is a train split only).")
+        raise DataError(f"{base} has no {split}/ folder (a folder of class folders is a train split only: "
+                        "--split train reads all of it).")
     if not base.is_dir():
         raise DataError(f"image folder {base} does not exist.")
     folders = sorted(p.name for p in base.iterdir() if p.is_dir())

@@ -59,6 +59,8 @@ def evaluate_checkpoint(
     dev = resolve_device(device)
     model, meta = load_checkpoint(checkpoint, map_location=dev)
     data = load_dataset(dataset, data_root, split)
+    if dataset == "folder":  # class folders come sorted by name, and may hold only some of the classes
+        data = data.in_label_order(meta.labels)
     require_labels(meta, data.label_names, checkpoint)
     if tta_flip is None:
         tta_flip = bool(meta.metrics.get("tta_flip", False))

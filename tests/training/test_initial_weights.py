@@ -1,5 +1,3 @@
-import cv2
-import numpy as np
 import pytest
 import torch
 
@@ -7,20 +5,12 @@ from fervision.checkpoint import load_checkpoint, read_metadata
 from fervision.cli import main
 from fervision.errors import CheckpointError
 from fervision.models import create_model
-from fervision.training import train
 from fervision.training.initial_weights import load_checkpoint_init
 
 from ..conftest import make_faces
-from .conftest import _cfg, write_tiny_ferplus
+from .conftest import write_class_folders
 
 FERPLUS_FIRST = ("neutral", "happiness", "surprise", "sadness")  # the synthetic faces' classes 0..3
-
-
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """A small checkpoint trained on the synthetic FERPlus folder (nca_mobilenet, no attention, 32 px)."""
-    root = write_tiny_ferplus(tmp_path_factory.mktemp("data"))
-    return train(_cfg(root, tmp_path_factory.mktemp("run")))
 
 
 def _model(labels, **options):
@@ -62,12 +52,7 @@ def test_another_model_or_colour_is_refused_with_a_sentence(trained):
 
 def test_cli_fine_tunes_a_checkpoint_on_a_folder_of_colour_faces(trained, tmp_path, capsys):
     """No --model or --img-size: the checkpoint's model and input size; the faces read grey at its resolution."""
-    images, labels = make_faces(96, size=80)
-    names = {0: "neutral", 1: "happiness", 2: "yawning"}
-    for i, (img, c) in enumerate(zip(images, labels)):
-        if c in names:
-            (tmp_path / "faces" / names[c]).mkdir(parents=True, exist_ok=True)
-            cv2.imwrite(str(tmp_path / "faces" / names[c] / f"{i}.jpg"), np.repeat(img, 3, axis=2))
+    write_class_folders(tmp_path / "faces", {0: "neutral", 1: "happiness", 2: "yawning"})
     out = tmp_path / "ft"
     assert main(["train", "--init", str(trained), "--dataset", "folder", "--data", str(tmp_path / "faces"),
                  "--output", str(out), "--epochs", "1", "--batch-size", "16", "--lr", "1e-4", "--device", "cpu"]) == 0
