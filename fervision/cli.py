@@ -277,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--camera-motion", action="store_true",
                    help="carry student positions along with a moving (panning, zooming, hand-held) camera")
     p.add_argument("--save-faces", nargs="?", const=2.0, type=float, metavar="SECONDS",
-                   help="also save each student's face at most every SECONDS (default 2) into OUTPUT/INPUT_faces/"
+                   help="also save each student's face at most every SECONDS (default 2) into OUTPUT/INPUT_face_crops/"
                         "<expression>/, sorted by the model's guess: correct it by moving files, then fine-tune "
                         "(`fervision train --init default --dataset folder ...`); off unless asked")
     p.set_defaults(func=cmd_annotate)

@@ -145,7 +145,7 @@ class AnalysisWorker(QThread):
         self.send("stop_record")
 
     def start_saving_faces(self, folder: str | Path) -> None:
-        """Save student face crops, sorted by expression, into ``folder/<source>_faces/`` (only when asked)."""
+        """Save student face crops, sorted by expression, into ``folder/<source>_face_crops/`` (only when asked)."""
         self.send("save_faces", Path(folder))
 
     def stop_saving_faces(self) -> None:
@@ -408,7 +408,7 @@ class AnalysisWorker(QThread):
             raise FervisionError("Open a video, camera or images before saving faces.")
         self._finish_saving_faces()
         margin = self.session.pipeline.recognizer.meta.preprocessing.crop_margin
-        self._face_crops = FaceCropSink(folder / f"{self._info.name}_faces", self._info.name, margin)
+        self._face_crops = FaceCropSink(folder / f"{self._info.name}_face_crops", self._info.name, margin)
         self.saving_faces_changed.emit(True)
 
     def _cmd_stop_save_faces(self) -> None:

@@ -3,7 +3,7 @@
 For ``lesson.mp4`` it writes ``lesson_annotated.mp4`` (H.264, source audio kept),
 ``lesson_faces.csv``, ``lesson_students.csv``, ``lesson_class.csv`` and
 ``lesson_timeline.png`` into the output folder; image inputs get ``*_annotated.jpg`` files
-instead of a video. Face crops (``lesson_faces/``) only when asked.
+instead of a video. Face crops (``lesson_face_crops/``) only when asked.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def annotate(
     """Annotate a source; returns what was written. Interrupting keeps every finished frame.
 
     ``save_faces_every`` (seconds) also saves student face crops, sorted by expression, into
-    ``<output>/<stem>_faces/`` (see :class:`~fervision.outputs.face_crops.FaceCropSink`)."""
+    ``<output>/<stem>_face_crops/`` (see :class:`~fervision.outputs.face_crops.FaceCropSink`)."""
     if stride < 1:
         raise FervisionError("--stride must be 1 or more.")
     if save_faces_every is not None and save_faces_every < 0:
@@ -99,8 +99,8 @@ def annotate(
         students_csv = stack.enter_context(StudentsCsvSink(paths["students"], record))
         crops = None
         if save_faces_every is not None:
-            paths["faces_dir"] = folder / f"{stem}_faces"
-            crops = stack.enter_context(FaceCropSink(paths["faces_dir"], stem, recognizer.meta.preprocessing.crop_margin,
+            paths["face_crops"] = folder / f"{stem}_face_crops"
+            crops = stack.enter_context(FaceCropSink(paths["face_crops"], stem, recognizer.meta.preprocessing.crop_margin,
                                                      every_s=save_faces_every))
         writer = None
         if isinstance(source, VideoFileSource):

@@ -91,7 +91,7 @@ def test_save_faces_sorts_student_crops_by_expression(qtbot, make_window, tmp_pa
     window.save_faces_action.trigger()  # the toolbar button: stop
     qtbot.waitUntil(lambda: "Saved" in window.messages.label.text(), timeout=5000)
     assert not window.save_faces_action.isChecked()
-    crops = list((tmp_path / "sample_pexels_faces").glob("*/sample_pexels_s1_t*.jpg"))
+    crops = list((tmp_path / "sample_pexels_face_crops").glob("*/sample_pexels_s1_t*.jpg"))
     assert crops and {c.parent.name for c in crops} <= set(window.worker.session.record.labels)
     assert "fine-tune" in window.messages.label.text()
 

@@ -57,8 +57,8 @@ def test_stride_analyses_fewer_frames_but_keeps_the_video(sample_clip, tmp_path)
 def test_save_faces_keeps_one_crop_per_student_per_interval(sample_clip, tmp_path):
     """Opt-in face crops, sorted into folders by the model's guess, cut as the recogniser cuts them."""
     result = annotate(str(sample_clip), tmp_path, device="cpu", save_faces_every=0.5, progress=False)
-    crops = sorted(result.outputs["faces_dir"].glob("*/*.jpg"))
-    assert result.outputs["faces_dir"] == tmp_path / "lesson_faces"
+    crops = sorted(result.outputs["face_crops"].glob("*/*.jpg"))
+    assert result.outputs["face_crops"] == tmp_path / "lesson_face_crops"
     assert [c.name for c in crops] == sorted(f"lesson_s1_t{t:08.2f}.jpg" for t in (0.1, 0.6, 1.1))
     assert {c.parent.name for c in crops} <= set(LABELS)
     row = next(r for r in _rows(result.outputs["faces"]) if r["time_s"] == "0.100")
@@ -87,7 +87,7 @@ def test_image_inputs(tmp_path):
     assert result.students == 5 and (tmp_path / "multi_face_annotated.jpg").is_file()
     assert "video" not in result.outputs
     saved = annotate(str(photo), tmp_path / "crops", device="cpu", save_faces_every=2, progress=False)
-    names = sorted(p.name for p in saved.outputs["faces_dir"].glob("*/*.jpg"))
+    names = sorted(p.name for p in saved.outputs["face_crops"].glob("*/*.jpg"))
     assert names == [f"multi_face_face{i}.jpg" for i in range(5)]  # a still: every face, numbered
 
 
