@@ -10,8 +10,6 @@ from fervision.training.initial_weights import load_checkpoint_init
 from ..conftest import make_faces
 from .conftest import write_class_folders
 
-FERPLUS_FIRST = ("neutral", "happiness", "surprise", "sadness")  # the synthetic faces' classes 0..3
-
 
 def _model(labels, **options):
     return create_model("nca_mobilenet", num_classes=len(labels), in_chans=1, **({"attention": "none"} | options))
