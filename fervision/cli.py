@@ -42,8 +42,10 @@ def cmd_models(args: argparse.Namespace) -> int:
 def _run_config(cls: type, args: argparse.Namespace, **explicit: Any) -> Any:
     """A run's config dataclass from the parsed options of the same names, then ``explicit`` values.
 
-    Every run records the command line that made it and its model options."""
-    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if hasattr(args, f.name)}
+    An option left unset (``None``) takes the config's own default (e.g. ``img_size``), so
+    each default is written once. Every run records the command line that made it and its
+    model options."""
+    values = {f.name: getattr(args, f.name) for f in dataclasses.fields(cls) if getattr(args, f.name, None) is not None}
     return cls(**values | {"model_options": _parse_options(args.model_option),
                            "command": "fervision " + shlex.join(sys.argv[1:])} | explicit)
 
@@ -63,8 +65,8 @@ def _model_from_init(args: argparse.Namespace) -> None:
         args.model = start.model
         if not args.model_option:
             args.model_option = [f"{k}={json.dumps(v)}" for k, v in start.model_options.items()]
-    if args.img_size is None:
-        args.img_size = start.preprocessing.input_size if start and start.model == args.model else DEFAULT_IMG_SIZE
+    if args.img_size is None and start is not None and start.model == args.model:
+        args.img_size = start.preprocessing.input_size
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -80,7 +82,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_pretrain(args: argparse.Namespace) -> int:
     from .training.pretrain import PretrainConfig, pretrain
 
-    args.img_size = args.img_size or DEFAULT_IMG_SIZE
     cfg = _run_config(PretrainConfig, args, output=args.output or f"runs/{args.model}_fcmae")
     encoder = pretrain(cfg, resume=args.resume)
     print(f"encoder: {encoder} (fine-tune with `fervision train --model {args.model} --init {encoder} ...`)")
@@ -214,9 +215,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-DEFAULT_IMG_SIZE = 112
-
-
 def _add_run_options(p: argparse.ArgumentParser, model_help: str, data_help: str, output_default: str,
                      epochs: int, option_help: str, model_required: bool = True) -> None:
     """The options train and pretrain share, spelled the same in both."""
@@ -225,8 +223,8 @@ def _add_run_options(p: argparse.ArgumentParser, model_help: str, data_help: str
     p.add_argument("--data", required=True, help=data_help)
     p.add_argument("--output", help=f"run folder (default {output_default})")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE", help=option_help)
-    p.add_argument("--img-size", type=int, help=f"input size in px (default {DEFAULT_IMG_SIZE}; when fine-tuning "
-                                                 "a checkpoint, its own)")
+    p.add_argument("--img-size", type=int, help="input size in px (default 112; when fine-tuning a checkpoint, "
+                                                "its own)")
     p.add_argument("--epochs", type=int, default=epochs)
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
