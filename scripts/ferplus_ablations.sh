@@ -26,6 +26,7 @@ run A3_csa             --model convnextv2_pico_csa
 run A4_csa_awfl        --model convnextv2_pico_csa --loss awfl
 run A5_csa_stages_awfl --model convnextv2_pico_csa --loss awfl --model-option csa_placement=stages
 # Paper A, Fig. 3: the mini-batch size M, which also sets the AWFL class weights (M 6..60, best 36)
+run M6_csa_awfl        --model convnextv2_pico_csa --loss awfl --batch-size 6
 run M12_csa_awfl       --model convnextv2_pico_csa --loss awfl --batch-size 12
 run M36_csa_awfl       --model convnextv2_pico_csa --loss awfl --batch-size 36
 run M60_csa_awfl       --model convnextv2_pico_csa --loss awfl --batch-size 60
