@@ -305,7 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_options(p, model_help="a registered model (`fervision models`); default with --init CHECKPOINT: its model "
                                    "and options", data_help="dataset folder", output_default="runs/MODEL", epochs=30,
                      option_help="model option, repeatable (e.g. csa_placement=stages)", model_required=False)
-    p.add_argument("--loss", default="ce", choices=["ce", "focal", "awfl"])
+    p.add_argument("--loss", default="ce", choices=["ce", "focal", "awfl"],
+                   help="training loss; each also takes --soft-labels and --teacher-targets distributions")
     p.add_argument("--label-smoothing", type=float, default=0.0)
     p.add_argument("--soft-labels", action="store_true", help="train on the FERPlus vote distribution")
     p.add_argument("--ema", type=float, default=0.0, help="EMA decay of weights (0 = off)")

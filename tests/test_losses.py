@@ -6,8 +6,8 @@ import torch.nn.functional as F
 
 from fervision.losses import (
     AdaptiveWeightedFocalLoss,
+    CrossEntropy,
     FocalLoss,
-    SoftTargetCrossEntropy,
     adaptive_class_weights,
     create_loss,
 )
@@ -58,12 +58,38 @@ def test_focal_down_weights_easy_examples_by_hand():
     assert FocalLoss(gamma=gamma)(LOGITS, TARGETS).item() == pytest.approx(expected, rel=1e-6)
 
 
-def test_soft_target_cross_entropy():
+def test_cross_entropy_takes_distributions():
     onehot = F.one_hot(TARGETS, 4).float()
-    assert SoftTargetCrossEntropy()(LOGITS, onehot).item() == pytest.approx(F.cross_entropy(LOGITS, TARGETS).item(), rel=1e-6)
+    assert CrossEntropy()(LOGITS, onehot).item() == pytest.approx(F.cross_entropy(LOGITS, TARGETS).item(), rel=1e-6)
     dist = torch.tensor([[0.5, 0.5, 0, 0]] * 4)
     expected = sum(-0.5 * math.log(_softmax_row(r)[0]) - 0.5 * math.log(_softmax_row(r)[1]) for r in LOGITS.tolist()) / 4
-    assert SoftTargetCrossEntropy()(LOGITS, dist).item() == pytest.approx(expected, rel=1e-6)
+    assert CrossEntropy()(LOGITS, dist).item() == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("loss", [CrossEntropy(label_smoothing=0.1), FocalLoss(gamma=2.0, alpha=0.3),
+                                  AdaptiveWeightedFocalLoss()])
+def test_one_hot_distributions_equal_class_indices(loss):
+    onehot = F.one_hot(TARGETS, 4).float()
+    assert loss(LOGITS, onehot).item() == pytest.approx(loss(LOGITS, TARGETS).item(), rel=1e-6)
+
+
+SOFT = torch.tensor([[0.6, 0.4, 0, 0], [1.0, 0, 0, 0], [0, 0.5, 0.5, 0], [0, 0, 0.2, 0.8]])
+
+
+def test_adaptive_weights_of_distributions_use_the_summed_mass():
+    # masses [1.6, 0.9, 0.7, 0.8] over M = 4
+    assert adaptive_class_weights(SOFT, 4).tolist() == pytest.approx([0.6, 0.775, 0.825, 0.8])
+
+
+def test_adaptive_weighted_focal_loss_on_distributions_by_hand():
+    gamma, alpha = 0.1, 0.5
+    weights = [0.6, 0.775, 0.825, 0.8]
+    total = 0.0
+    for row, q in zip(LOGITS.tolist(), SOFT.tolist()):
+        p = _softmax_row(row)
+        total += sum(-qk * weights[k] * alpha * (1 - p[k]) ** gamma * math.log(p[k]) for k, qk in enumerate(q))
+    got = AdaptiveWeightedFocalLoss(gamma=gamma, alpha=alpha)(LOGITS, SOFT).item()
+    assert got == pytest.approx(total / 4, rel=1e-6)
 
 
 def test_create_loss_by_name():

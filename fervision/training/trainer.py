@@ -156,6 +156,8 @@ class Trainer:
     def __init__(self, cfg: TrainConfig) -> None:
         if cfg.teacher and cfg.teacher_targets:  # before any data is loaded
             raise FervisionError("give --teacher (online distillation) or --teacher-targets (offline), not both.")
+        if cfg.label_smoothing and cfg.loss != "ce":
+            raise FervisionError(f"--label-smoothing applies to --loss ce, not {cfg.loss}.")
         self.cfg = cfg
         self.out = Path(cfg.output)
         self.device = resolve_device(cfg.device)
@@ -191,14 +193,11 @@ class Trainer:
             from timm.utils import ModelEmaV3
 
             self.ema = ModelEmaV3(self.model, decay=cfg.ema_decay)
-        if cfg.soft_labels or cfg.teacher_targets:
-            self.loss = create_loss("soft_ce")
-        elif cfg.loss in ("focal", "awfl"):
+        # every loss takes label distributions too (--soft-labels, --teacher-targets)
+        if cfg.loss in ("focal", "awfl"):
             self.loss = create_loss(cfg.loss, gamma=cfg.focal_gamma, alpha=cfg.focal_alpha)
-        elif cfg.loss == "ce":
-            self.loss = create_loss("ce", label_smoothing=cfg.label_smoothing)
         else:
-            self.loss = create_loss(cfg.loss)
+            self.loss = create_loss(cfg.loss, label_smoothing=cfg.label_smoothing)
         self.teacher = None
         if cfg.teacher:
             self.teacher, teacher_meta = load_checkpoint(cfg.teacher, map_location=self.device)

@@ -7,8 +7,9 @@ import torch
 from fervision import ExpressionRecognizer
 from fervision.checkpoint import read_metadata
 from fervision.errors import FervisionError
+from fervision.losses import AdaptiveWeightedFocalLoss
 from fervision.training import evaluate_checkpoint, train
-from fervision.training.trainer import warmup_cosine
+from fervision.training.trainer import Trainer, warmup_cosine
 
 from ..conftest import make_faces
 from .conftest import _cfg
@@ -75,6 +76,15 @@ def test_soft_labels_and_distillation_train(tiny_ferplus, tmp_path):
                       teacher=str(teacher), img_size=24, model="mobilenetv3_small_100", model_options={}))
     meta = read_metadata(best)
     assert meta.dataset["soft_labels"] and meta.training["config"]["teacher"] == str(teacher)
+
+
+def test_the_chosen_loss_applies_to_soft_labels(tiny_ferplus, tmp_path):
+    trainer = Trainer(_cfg(tiny_ferplus, tmp_path / "run", epochs=1, max_train_samples=64, soft_labels=True, loss="awfl"))
+    assert isinstance(trainer.loss, AdaptiveWeightedFocalLoss) and trainer.train_data.soft is not None
+    trainer.fit()
+    assert read_metadata(tmp_path / "run" / "best.safetensors").training["config"]["loss"] == "awfl"
+    with pytest.raises(FervisionError, match="label-smoothing applies to --loss ce"):
+        Trainer(_cfg(tiny_ferplus, tmp_path / "other", loss="focal", label_smoothing=0.1))
 
 
 def test_two_process_ddp_run_with_torchrun(tiny_ferplus, tmp_path):
