@@ -146,6 +146,15 @@ def require_labels(meta: CheckpointMeta, labels: Sequence[str], path: str | Path
         raise CheckpointError(f"{role} {path} predicts {meta.labels}, not the data's {list(labels)}.")
 
 
+def label_columns(meta: CheckpointMeta, labels: Sequence[str], path: str | Path, role: str = "teacher") -> list[int]:
+    """Index of each of ``labels`` among the checkpoint's outputs, so that a teacher over more
+    classes, or in another order (class folders come sorted by name), can teach them."""
+    missing = [name for name in labels if name not in meta.labels]
+    if missing:
+        raise CheckpointError(f"{role} {path} does not predict {', '.join(missing)} (it predicts {', '.join(meta.labels)}).")
+    return [list(meta.labels).index(name) for name in labels]
+
+
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> tuple[nn.Module, CheckpointMeta]:
     """Rebuild the model described by a checkpoint and load its weights (float32, eval mode)."""
     path = Path(path)

@@ -92,15 +92,18 @@ def cmd_teacher_targets(args: argparse.Namespace) -> int:
     from .data import load_dataset
     from .inference import resolve_device
     from .recognizer import resolve_checkpoint
+    from .training.initial_weights import init_checkpoint_meta
     from .training.teacher_targets import predict_teachers, save_teacher_targets
+    from .training.trainer import reading_form
 
-    data = load_dataset(args.dataset, args.data, args.split)
+    start = init_checkpoint_meta(str(resolve_checkpoint(args.init))) if args.init else None
+    data = load_dataset(args.dataset, args.data, args.split, **reading_form(start))
     teachers = [str(resolve_checkpoint(c)) for c in args.checkpoints]
     print(f"{len(teachers)} teacher(s) on {len(data)} faces of {data.name} (flip TTA {args.tta_flip})", flush=True)
     probs = predict_teachers(teachers, data, resolve_device(args.device), tta_flip=args.tta_flip == "on")
     save_teacher_targets(args.output, probs, data, teachers)
     agree = float((probs.argmax(1) == data.labels.numpy()).mean())
-    print(f"wrote {args.output}: teacher agrees with the majority label on {agree:.2%} of the faces")
+    print(f"wrote {args.output}: the teachers agree with the labels on {agree:.2%} of the faces")
     return 0
 
 
@@ -340,6 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="train")
     p.add_argument("--device", default="auto")
     p.add_argument("--tta-flip", choices=["on", "off"], default="on")
+    p.add_argument("--init", metavar="CHECKPOINT",
+                   help="the student's `train --init`: RAF-DB and folder faces are then read as that run reads them")
     p.add_argument("--output", required=True, help="the .npz file to write")
     p.set_defaults(func=cmd_teacher_targets)
 

@@ -18,7 +18,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..checkpoint import atomic_write_bytes, load_checkpoint, require_labels
+from ..checkpoint import atomic_write_bytes, label_columns, load_checkpoint
 from ..data import FaceTensors
 from ..errors import DataError, FervisionError
 from ..inference import predict_tensor
@@ -34,15 +34,19 @@ def faces_fingerprint(data: FaceTensors) -> str:
 
 def predict_teachers(checkpoints: Sequence[str | Path], data: FaceTensors, device: torch.device,
                      tta_flip: bool = True) -> np.ndarray:
-    """Mean softmax ``float32 [N, K]`` of the ``checkpoints`` on ``data`` (labels must agree)."""
+    """Mean softmax ``float32 [N, K]`` of the ``checkpoints`` on ``data``, in the data's class order.
+
+    A teacher may know more classes than the data (its probabilities over the data's classes
+    are renormalised), but not fewer."""
     if not checkpoints:
         raise FervisionError("give at least one teacher checkpoint.")
     total = np.zeros((len(data), data.num_classes), dtype=np.float64)
     for ckpt in checkpoints:
         model, meta = load_checkpoint(ckpt, map_location=device)
-        require_labels(meta, data.label_names, ckpt, role="teacher")
+        columns = label_columns(meta, data.label_names, ckpt)
         model.eval()
-        total += predict_tensor(model, data.images, meta.preprocessing, device, tta_flip=tta_flip)
+        probs = predict_tensor(model, data.images, meta.preprocessing, device, tta_flip=tta_flip)[:, columns]
+        total += probs / np.maximum(probs.sum(axis=1, keepdims=True), 1e-12)
     return (total / len(checkpoints)).astype(np.float32)
 
 
@@ -67,8 +71,10 @@ def load_teacher_targets(path: str | Path, data: FaceTensors) -> np.ndarray:
     if labels != list(data.label_names):
         raise DataError(f"teacher targets {path} are over {labels}, not {list(data.label_names)}.")
     if probs.shape != (len(data), data.num_classes) or fingerprint != faces_fingerprint(data):
+        hint = ("; for a run with --init, make them with `fervision teacher-targets … --init` and the same checkpoint"
+                if len(probs) == len(data) else "")
         raise DataError(f"teacher targets {path} were computed for other faces than {data.name} "
-                        f"({len(data)} faces here, {len(probs)} there).")
+                        f"({len(data)} faces here, {len(probs)} there{hint}).")
     return probs
 
 

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from ..checkpoint import CheckpointMeta, Preprocessing, load_checkpoint, require_labels, save_checkpoint
+from ..checkpoint import CheckpointMeta, Preprocessing, label_columns, load_checkpoint, save_checkpoint
 from ..data import AugmentConfig, FaceTensors, augment, iterate_batches, load_dataset
 from ..data.augment import match_channels, normalize
 from ..errors import FervisionError
@@ -106,12 +106,18 @@ def hardware_description(device: torch.device) -> str:
     return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads (torch {torch.__version__})"
 
 
+def reading_form(start: CheckpointMeta | None) -> dict[str, Any]:
+    """How RAF-DB and folder faces are read for a run started from ``start``: the way that
+    checkpoint saw its faces (colour, training resolution); the loaders' defaults otherwise."""
+    return {"size": start.preprocessing.source_size, "grey": start.preprocessing.color == "grey"} if start else {}
+
+
 def _split_train_val(cfg: TrainConfig, start: CheckpointMeta | None = None) -> tuple[FaceTensors, FaceTensors]:
     """Train and validation sets; datasets without a validation split lose ``val_fraction`` of train, per class.
 
     When the run starts from a checkpoint (``start``), RAF-DB and folder faces are read the
     way that checkpoint saw its faces: its colour and training resolution."""
-    form = {"size": start.preprocessing.source_size, "grey": start.preprocessing.color == "grey"} if start else {}
+    form = reading_form(start)
     train = load_dataset(cfg.dataset, cfg.data, "train", soft_labels=cfg.soft_labels, **form)
     if cfg.teacher_targets:  # before any split, so held-out and subset faces keep their own targets
         probs = load_teacher_targets(cfg.teacher_targets, train)
@@ -201,7 +207,7 @@ class Trainer:
         self.teacher = None
         if cfg.teacher:
             self.teacher, teacher_meta = load_checkpoint(cfg.teacher, map_location=self.device)
-            require_labels(teacher_meta, self.labels, cfg.teacher, role="teacher")
+            self.teacher_columns = label_columns(teacher_meta, self.labels, cfg.teacher)  # its logits, in our class order
             self.teacher_pre = teacher_meta.preprocessing
         self.optimizer = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1000 * self.dist.rank)
@@ -250,7 +256,7 @@ class Trainer:
         """Hinton et al.'s soft-target loss: T² · KL(teacher_T ‖ student_T)."""
         t = self.cfg.kd_temperature
         with torch.no_grad(), self._autocast():
-            teacher_logits = self.teacher(self._teacher_input(x))
+            teacher_logits = self.teacher(self._teacher_input(x))[:, self.teacher_columns]
         p_teacher = F.softmax(teacher_logits.float() / t, dim=1)
         log_p_student = F.log_softmax(logits.float() / t, dim=1)
         return F.kl_div(log_p_student, p_teacher, reduction="batchmean") * t * t

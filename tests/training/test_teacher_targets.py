@@ -2,14 +2,16 @@ import numpy as np
 import pytest
 import torch
 
-from fervision.checkpoint import read_metadata
+from fervision.checkpoint import load_checkpoint, read_metadata
 from fervision.cli import main
 from fervision.data import load_dataset
 from fervision.errors import DataError, FervisionError
+from fervision.inference import predict_tensor
 from fervision.training import train
 from fervision.training.teacher_targets import load_teacher_targets, mix_targets, save_teacher_targets
+from fervision.training.trainer import reading_form
 
-from .conftest import _cfg
+from .conftest import _cfg, write_class_folders
 
 
 def test_mix_targets_weights_labels_and_softened_teacher(tiny_ferplus):
@@ -64,3 +66,30 @@ def test_cli_targets_then_offline_distillation(tiny_ferplus, tmp_path, capsys):
     assert main(["train", "--model", "nca_mobilenet", "--data", str(tiny_ferplus), "--teacher-targets",
                  str(tmp_path / "valid_only.npz"), "--output", str(tmp_path / "x")]) == 2
     assert "do not exist" in capsys.readouterr().err
+
+
+def test_a_teacher_teaches_class_folders_by_label_name(trained, tmp_path, capsys):
+    """Folders come sorted by name and may hold only some of the teacher's classes; with --init,
+    the targets are made for the faces exactly as the fine-tuning run reads them."""
+    faces = write_class_folders(tmp_path / "faces", {0: "surprise", 1: "happiness", 2: "neutral"})
+    targets = tmp_path / "t.npz"
+    assert main(["teacher-targets", str(trained), "--dataset", "folder", "--data", str(faces), "--init", str(trained),
+                 "--device", "cpu", "--output", str(targets)]) == 0
+    teacher, meta = load_checkpoint(trained)
+    data = load_dataset("folder", faces, "train", **reading_form(meta))
+    assert data.label_names == ("happiness", "neutral", "surprise")
+    full = predict_tensor(teacher, data.images, meta.preprocessing, torch.device("cpu"), tta_flip=True)
+    picked = full[:, [meta.labels.index(n) for n in data.label_names]]
+    assert np.allclose(load_teacher_targets(targets, data), picked / picked.sum(1, keepdims=True), atol=1e-5)
+
+    run = dict(dataset="folder", init=str(trained), epochs=1, batch_size=16, lr=1e-4)
+    train(_cfg(faces, tmp_path / "offline", teacher_targets=str(targets), **run))
+    train(_cfg(faces, tmp_path / "online", teacher=str(trained), **run))
+    assert main(["teacher-targets", str(trained), "--dataset", "folder", "--data", str(faces), "--device", "cpu",
+                 "--output", str(tmp_path / "colour.npz")]) == 0  # read as a run without --init reads them
+    with pytest.raises(DataError, match="teacher-targets … --init"):
+        train(_cfg(faces, tmp_path / "x", teacher_targets=str(tmp_path / "colour.npz"), **run))
+    write_class_folders(tmp_path / "new", {0: "yawning", 1: "happiness"})
+    assert main(["teacher-targets", str(trained), "--dataset", "folder", "--data", str(tmp_path / "new"),
+                 "--device", "cpu", "--output", str(tmp_path / "y.npz")]) == 2
+    assert "does not predict yawning" in capsys.readouterr().err
