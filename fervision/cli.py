@@ -12,10 +12,13 @@ import json
 import shlex
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .engine.detectors import DEFAULT_MIN_FACE_PX
 from .errors import FervisionError
+
+if TYPE_CHECKING:
+    from .checkpoint import CheckpointMeta
 
 
 def _parse_options(pairs: Sequence[str]) -> dict[str, Any]:
@@ -50,15 +53,21 @@ def _run_config(cls: type, args: argparse.Namespace, **explicit: Any) -> Any:
                            "command": "fervision " + shlex.join(sys.argv[1:])} | explicit)
 
 
-def _model_from_init(args: argparse.Namespace) -> None:
-    """``train --init CHECKPOINT`` (a path or a shipped name): without ``--model``, the checkpoint's model,
-    options and input size."""
+def _init_start(args: argparse.Namespace) -> CheckpointMeta | None:
+    """Resolve ``--init`` (a shipped name such as ``default``, a file, ``imagenet``) in place;
+    the metadata when it is a fervision checkpoint."""
     from .recognizer import resolve_checkpoint
     from .training.initial_weights import init_checkpoint_meta
 
     if args.init and args.init != "imagenet" and Path(args.init).suffix != ".pth":
-        args.init = str(resolve_checkpoint(args.init))  # a shipped checkpoint by name, `default` included
-    start = init_checkpoint_meta(args.init)
+        args.init = str(resolve_checkpoint(args.init))
+    return init_checkpoint_meta(args.init)
+
+
+def _model_from_init(args: argparse.Namespace) -> None:
+    """``train --init CHECKPOINT`` (a path or a shipped name): without ``--model``, the checkpoint's model,
+    options and input size."""
+    start = _init_start(args)
     if args.model is None:
         if start is None:
             raise FervisionError("give --model, or --init a fervision checkpoint to fine-tune.")
@@ -92,12 +101,10 @@ def cmd_teacher_targets(args: argparse.Namespace) -> int:
     from .data import load_dataset
     from .inference import resolve_device
     from .recognizer import resolve_checkpoint
-    from .training.initial_weights import init_checkpoint_meta
     from .training.teacher_targets import predict_teachers, save_teacher_targets
     from .training.trainer import reading_form
 
-    start = init_checkpoint_meta(str(resolve_checkpoint(args.init))) if args.init else None
-    data = load_dataset(args.dataset, args.data, args.split, **reading_form(start))
+    data = load_dataset(args.dataset, args.data, args.split, **reading_form(_init_start(args)))
     teachers = [str(resolve_checkpoint(c)) for c in args.checkpoints]
     print(f"{len(teachers)} teacher(s) on {len(data)} faces of {data.name} (flip TTA {args.tta_flip})", flush=True)
     probs = predict_teachers(teachers, data, resolve_device(args.device), tta_flip=args.tta_flip == "on")
