@@ -101,8 +101,8 @@ def cmd_teacher_targets(args: argparse.Namespace) -> int:
     from .data import load_dataset
     from .inference import resolve_device
     from .recognizer import resolve_checkpoint
+    from .training.initial_weights import reading_form
     from .training.teacher_targets import predict_teachers, save_teacher_targets
-    from .training.trainer import reading_form
 
     data = load_dataset(args.dataset, args.data, args.split, **reading_form(_init_start(args)))
     teachers = [str(resolve_checkpoint(c)) for c in args.checkpoints]

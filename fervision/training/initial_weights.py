@@ -36,6 +36,13 @@ def init_checkpoint_meta(init: str | None) -> CheckpointMeta | None:
         return None
 
 
+def reading_form(start: CheckpointMeta | None) -> dict[str, Any]:
+    """How RAF-DB and folder faces are read for a run started from ``start``: the way that
+    checkpoint saw its faces (colour, training resolution); the loaders' defaults otherwise.
+    ``teacher-targets --init`` uses it too, so its targets fit that run's faces."""
+    return {"size": start.preprocessing.source_size, "grey": start.preprocessing.color == "grey"} if start else {}
+
+
 def load_init(model: nn.Module, model_name: str, init: str, labels: Sequence[str]) -> dict[str, Any]:
     """Fill ``model`` (built for ``labels``) from ``init``; returns where the start came from."""
     from .pretrain import load_encoder, read_encoder_metadata  # pretrain imports the trainer, which imports this

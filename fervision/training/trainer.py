@@ -34,7 +34,7 @@ from ..inference import resolve_device
 from ..losses import create_loss
 from ..models import create_model, get_model_config
 from .evaluate import evaluate_model
-from .initial_weights import init_checkpoint_meta, load_init
+from .initial_weights import init_checkpoint_meta, load_init, reading_form
 from .runs import RunConfig, read_state, restore_generator, write_config, write_state
 from .teacher_targets import load_teacher_targets, mix_targets
 
@@ -106,17 +106,10 @@ def hardware_description(device: torch.device) -> str:
     return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads (torch {torch.__version__})"
 
 
-def reading_form(start: CheckpointMeta | None) -> dict[str, Any]:
-    """How RAF-DB and folder faces are read for a run started from ``start``: the way that
-    checkpoint saw its faces (colour, training resolution); the loaders' defaults otherwise."""
-    return {"size": start.preprocessing.source_size, "grey": start.preprocessing.color == "grey"} if start else {}
-
-
 def _split_train_val(cfg: TrainConfig, start: CheckpointMeta | None = None) -> tuple[FaceTensors, FaceTensors]:
     """Train and validation sets; datasets without a validation split lose ``val_fraction`` of train, per class.
 
-    When the run starts from a checkpoint (``start``), RAF-DB and folder faces are read the
-    way that checkpoint saw its faces: its colour and training resolution."""
+    A run started from a checkpoint (``start``) reads its faces as that checkpoint saw them (:func:`reading_form`)."""
     form = reading_form(start)
     train = load_dataset(cfg.dataset, cfg.data, "train", soft_labels=cfg.soft_labels, **form)
     if cfg.teacher_targets:  # before any split, so held-out and subset faces keep their own targets

@@ -8,8 +8,8 @@ from fervision.data import load_dataset
 from fervision.errors import DataError, FervisionError
 from fervision.inference import predict_tensor
 from fervision.training import train
+from fervision.training.initial_weights import reading_form
 from fervision.training.teacher_targets import load_teacher_targets, mix_targets, save_teacher_targets
-from fervision.training.trainer import reading_form
 
 from .conftest import _cfg, write_class_folders
 
