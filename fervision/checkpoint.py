@@ -9,8 +9,6 @@ metadata is written beside it as ``<name>.json``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,6 +18,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save
 from torch import nn
 
+from .core.io import atomic_write_bytes
 from .errors import CheckpointError
 from .models import create_model
 
@@ -79,27 +78,6 @@ class CheckpointMeta:
             metrics=d.get("metrics", {}),
             training=d.get("training", {}),
         )
-
-
-def _umask_mode() -> int:
-    """The permissions an ordinary ``open()`` would give a new file (mkstemp's own are 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_checkpoint(model: nn.Module, meta: CheckpointMeta, path: str | Path, half: bool = False) -> Path:

@@ -9,7 +9,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..checkpoint import atomic_write_bytes
+from ..core.io import atomic_write_bytes
 from ..errors import FervisionError
 from ..recognizer import ExpressionRecognizer
 from .detectors import FaceDetector

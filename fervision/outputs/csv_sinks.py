@@ -15,7 +15,7 @@ import math
 from pathlib import Path
 from typing import TextIO
 
-from ..checkpoint import atomic_write_bytes
+from ..core.io import atomic_write_bytes
 from ..engine.frame import FaceFrame
 from .record import LessonRecord
 

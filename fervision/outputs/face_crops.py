@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..checkpoint import atomic_write_bytes
+from ..core.io import atomic_write_bytes
 from ..engine.frame import FaceFrame, crop_faces
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..checkpoint import atomic_write_bytes
+from ..core.io import atomic_write_bytes
 from ..labels import colour_bgr
 from .record import LessonRecord
 

@@ -10,7 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..checkpoint import Preprocessing, atomic_write_bytes, load_checkpoint, require_labels
+from ..checkpoint import Preprocessing, load_checkpoint, require_labels
+from ..core.io import atomic_write_bytes
 from ..data import FaceTensors, load_dataset
 from ..inference import predict_tensor, resolve_device
 from ..metrics import classification_report

@@ -23,7 +23,7 @@ from safetensors.torch import save
 from torch import nn
 from tqdm import tqdm
 
-from ..checkpoint import atomic_write_bytes
+from ..core.io import atomic_write_bytes
 from ..data import AugmentConfig, augment, iterate_batches, load_dataset
 from ..data.augment import preprocess
 from ..errors import CheckpointError

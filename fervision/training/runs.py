@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 import torch
 
-from ..checkpoint import atomic_write_bytes
+from ..core.io import atomic_write_bytes
 from ..errors import FervisionError
 
 STATE_FILE = "last_state.pt"

@@ -18,7 +18,8 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from ..checkpoint import atomic_write_bytes, label_columns, load_checkpoint
+from ..checkpoint import label_columns, load_checkpoint
+from ..core.io import atomic_write_bytes
 from ..data import FaceTensors
 from ..errors import DataError, FervisionError
 from ..inference import predict_tensor
