@@ -18,6 +18,7 @@ from ..checkpoint import CheckpointMeta, load_checkpoint, read_metadata
 from ..errors import CheckpointError, FervisionError
 from ..models import create_model
 from ..models.efficientnet import load_imagenet_init
+from .pretrain import load_encoder, read_encoder_metadata
 
 _ENCODER_PROVENANCE = ("epochs_done", "img_size", "patch_size", "mask_ratio", "dataset", "final_loss", "command",
                        "git_commit", "hardware", "wall_time_s")
@@ -45,8 +46,6 @@ def reading_form(start: CheckpointMeta | None) -> dict[str, Any]:
 
 def load_init(model: nn.Module, model_name: str, init: str, labels: Sequence[str]) -> dict[str, Any]:
     """Fill ``model`` (built for ``labels``) from ``init``; returns where the start came from."""
-    from .pretrain import load_encoder, read_encoder_metadata  # pretrain imports the trainer, which imports this
-
     if Path(init).suffix == ".safetensors":
         if not Path(init).is_file():
             raise FervisionError(f"--init {init}: no such file.")

@@ -31,8 +31,17 @@ from ..inference import resolve_device
 from ..models import create_model, get_model_config
 from .fcmae import FCMAE, random_patch_mask
 from .plots import image_grid_png
-from .runs import RunConfig, read_state, restore_generator, write_config, write_state
-from .trainer import git_commit, hardware_description, param_groups, warmup_cosine
+from .runs import (
+    RunConfig,
+    git_commit,
+    hardware_description,
+    param_groups,
+    read_state,
+    restore_generator,
+    warmup_cosine,
+    write_config,
+    write_state,
+)
 
 PRETRAIN_KEY = "fervision_pretrain"
 _HEAD = "head."  # the classifier: not pre-trained, so neither saved nor loaded

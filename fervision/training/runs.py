@@ -1,16 +1,23 @@
-"""What every training-like run (``train``, ``pretrain``) shares: its common settings and
-the resumable state it keeps in its output folder (``config.json`` + ``last_state.pt``)."""
+"""What every training-like run (``train``, ``pretrain``) shares: its common settings, the
+resumable state it keeps in its output folder (``config.json`` + ``last_state.pt``), the
+provenance it records (commit, hardware), and its AdamW parameter groups and learning-rate
+schedule."""
 
 from __future__ import annotations
 
 import dataclasses
 import io
 import json
+import math
+import os
+import platform
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 import torch
+from torch import nn
 
 from ..core.io import atomic_write_bytes
 from ..errors import FervisionError
@@ -70,3 +77,36 @@ def read_state(cfg: RunConfig, must_match: Sequence[str], device: torch.device) 
 def restore_generator(generator: torch.Generator, saved: torch.Tensor) -> None:
     """Put a saved (CPU) RNG state back into ``generator``, which may live on a GPU."""
     generator.set_state(saved.to(generator.device) if generator.device.type == "cuda" else saved)
+
+
+def git_commit() -> str:
+    """The commit the code runs from (``FERVISION_GIT_COMMIT`` overrides, for copies without ``.git``)."""
+    if os.environ.get("FERVISION_GIT_COMMIT"):
+        return os.environ["FERVISION_GIT_COMMIT"]
+    try:
+        root = Path(__file__).resolve().parents[2]
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def hardware_description(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__})"
+    return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads (torch {torch.__version__})"
+
+
+def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """No weight decay on norms, biases and scalar gates (the usual AdamW practice)."""
+    decay, no_decay = [], []
+    for p in model.parameters():
+        if p.requires_grad:
+            (no_decay if p.ndim <= 1 else decay).append(p)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+
+def warmup_cosine(step: int, warmup_steps: int, progress: float) -> float:
+    """Learning-rate factor: linear warm-up over ``warmup_steps``, then cosine decay to zero as ``progress`` goes 0 → 1."""
+    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, progress))))
+    return min((step + 1) / warmup_steps, cosine)

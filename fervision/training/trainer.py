@@ -12,8 +12,6 @@ import dataclasses
 import json
 import math
 import os
-import platform
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -35,7 +33,17 @@ from ..losses import create_loss
 from ..models import create_model, get_model_config
 from .evaluate import evaluate_model
 from .initial_weights import init_checkpoint_meta, load_init, reading_form
-from .runs import RunConfig, read_state, restore_generator, write_config, write_state
+from .runs import (
+    RunConfig,
+    git_commit,
+    hardware_description,
+    param_groups,
+    read_state,
+    restore_generator,
+    warmup_cosine,
+    write_config,
+    write_state,
+)
 from .teacher_targets import load_teacher_targets, mix_targets
 
 
@@ -88,24 +96,6 @@ def _init_distributed(device: torch.device) -> tuple[_Dist, torch.device]:
     return _Dist(dist.get_rank(), world, local), device
 
 
-def git_commit() -> str:
-    """The commit the code runs from (``FERVISION_GIT_COMMIT`` overrides, for copies without ``.git``)."""
-    if os.environ.get("FERVISION_GIT_COMMIT"):
-        return os.environ["FERVISION_GIT_COMMIT"]
-    try:
-        root = Path(__file__).resolve().parents[2]
-        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
-def hardware_description(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__})"
-    return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads (torch {torch.__version__})"
-
-
 def _split_train_val(cfg: TrainConfig, start: CheckpointMeta | None = None) -> tuple[FaceTensors, FaceTensors]:
     """Train and validation sets; datasets without a validation split lose ``val_fraction`` of train, per class.
 
@@ -132,21 +122,6 @@ def _split_train_val(cfg: TrainConfig, start: CheckpointMeta | None = None) -> t
         train = train.subset(slice(0, cfg.max_train_samples))
         val = val.subset(slice(0, cfg.max_train_samples))
     return train, val
-
-
-def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
-    """No weight decay on norms, biases and scalar gates (the usual AdamW practice)."""
-    decay, no_decay = [], []
-    for p in model.parameters():
-        if p.requires_grad:
-            (no_decay if p.ndim <= 1 else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
-
-
-def warmup_cosine(step: int, warmup_steps: int, progress: float) -> float:
-    """Learning-rate factor: linear warm-up over ``warmup_steps``, then cosine decay to zero as ``progress`` goes 0 → 1."""
-    cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, progress))))
-    return min((step + 1) / warmup_steps, cosine)
 
 
 class Trainer:

@@ -14,7 +14,7 @@ from fervision.models import create_model
 from fervision.training import train
 from fervision.training.fcmae import FCMAE, default_patch_size, random_patch_mask
 from fervision.training.pretrain import PretrainConfig, Pretrainer, load_encoder, pretrain, read_encoder_metadata
-from fervision.training.trainer import warmup_cosine
+from fervision.training.runs import warmup_cosine
 
 from .conftest import _cfg
 

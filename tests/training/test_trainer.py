@@ -9,7 +9,8 @@ from fervision.checkpoint import read_metadata
 from fervision.errors import FervisionError
 from fervision.losses import AdaptiveWeightedFocalLoss
 from fervision.training import evaluate_checkpoint, train
-from fervision.training.trainer import Trainer, warmup_cosine
+from fervision.training.runs import warmup_cosine
+from fervision.training.trainer import Trainer
 
 from ..conftest import make_faces
 from .conftest import _cfg
