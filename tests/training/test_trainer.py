@@ -63,12 +63,28 @@ def test_resumed_run_keeps_the_base_learning_rate(tiny_ferplus, tmp_path):
     assert last["lr"] == pytest.approx(1e-3 * warmup_cosine(steps - 1, 1, (steps - 1) / steps))
 
 
-def test_time_budget_stops_training(tiny_ferplus, tmp_path):
+def test_time_budget_stops_training(tiny_ferplus, tmp_path, monkeypatch):
+    """With a fake clock on which every training step takes 12 s, a 1-minute budget allows exactly five steps:
+    two epochs of two steps, then one step of the third, which stops mid-epoch, is still validated and logged."""
+    now = [0.0]
     out = tmp_path / "run"
-    train(_cfg(tiny_ferplus, out, time_budget_min=0.05, max_train_samples=64, loss="awfl"))
+    trainer = Trainer(_cfg(tiny_ferplus, out, time_budget_min=1.0, max_train_samples=64, loss="awfl"),
+                      clock=lambda: now[0])
+    real_step = trainer._step
+
+    def step_of_12_s(idx):
+        now[0] += 12.0
+        return real_step(idx)
+
+    monkeypatch.setattr(trainer, "_step", step_of_12_s)
+    trainer.fit()
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
-    assert log and log[-1]["elapsed_s"] < 0.05 * 60 + 10
-    assert log[-1]["lr"] < 1e-3 * 0.2  # the cosine schedule ran out with the budget
+    assert trainer.step == 5
+    assert [r["epoch"] for r in log] == [1, 2, 3]
+    assert [r["elapsed_s"] for r in log] == [24.0, 48.0, 60.0]  # validation takes no time on this clock
+    # the lr follows the budget (warm-up of 1 step, then cosine over the minute): step 5 ran at 48/60 of it
+    assert log[-1]["lr"] == pytest.approx(1e-3 * warmup_cosine(4, 1, 48 / 60))
+    assert read_metadata(out / "best.safetensors").training["wall_time_s"] in (24.0, 48.0, 60.0)
 
 
 def test_soft_labels_and_distillation_train(tiny_ferplus, tmp_path):
