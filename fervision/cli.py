@@ -11,10 +11,12 @@ import dataclasses
 import json
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any
 
-from .engine.detectors import DEFAULT_MIN_FACE_PX
+from .data import list_datasets
+from .engine.detectors import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX, list_detectors
 from .errors import FervisionError
 
 if TYPE_CHECKING:
@@ -137,40 +139,53 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_recognize(args: argparse.Namespace) -> int:
-    from .engine.annotate import prepare_output_dir
+    from .analysis.annotate import prepare_output_dir
+    from .analysis.still import analyse_image, faces_csv
+    from .engine.config import PipelineConfig, build_recognizer
     from .engine.detectors import create_detector
-    from .engine.still import analyse_image, faces_csv, read_image, write_image
+    from .engine.signals import create_signal
+    from .engine.sources import read_image
+    from .outputs.images import write_image
     from .outputs.overlay import draw_faces
-    from .recognizer import ExpressionRecognizer
 
     image = read_image(args.image)
     out_dir = prepare_output_dir(args.output, args.image)
-    recognizer = ExpressionRecognizer.from_checkpoint(args.model, device=args.device)
-    frame = analyse_image(image, create_detector(args.detector), recognizer)
+    config = PipelineConfig(model=args.model, device=args.device, detector=args.detector)
+    recognizer = build_recognizer(config)
+    signals = [create_signal(name, recognizer=recognizer) for name in config.signals]
+    frame = analyse_image(image, create_detector(args.detector), signals)
     stem = Path(args.image).stem
     annotated, table = out_dir / f"{stem}_annotated.jpg", out_dir / f"{stem}_faces.csv"
     try:
-        write_image(annotated, draw_faces(image, frame, blur=args.blur_faces))
-        table.write_text(faces_csv(frame))
+        write_image(annotated, draw_faces(image, frame, signals, blur=args.blur_faces))
+        table.write_text(faces_csv(frame, signals))
     except OSError as exc:
         raise FervisionError(f"cannot write to {out_dir} ({exc.strerror}).") from None
     print(f"{args.image}: {len(frame)} face(s), model {recognizer.meta.model} ({args.model})")
-    for i, (box, emotion) in enumerate(zip(frame.xyxy.astype(int), frame.emotions())):
-        print(f"  face {i}: {emotion:<10} {frame.probs[i].max():.0%}  box {tuple(box.tolist())}")
+    probs = frame.probs
+    for i, (box, emotion) in enumerate(zip(frame.xyxy.astype(int), frame.emotions(), strict=True)):
+        confidence = f"{probs[i].max():.0%}" if probs is not None else ""
+        print(f"  face {i}: {emotion:<10} {confidence}  box {tuple(box.tolist())}")
     if not len(frame):
         print("  no face found")
     print(f"wrote {annotated} and {table}")
     return 0
 
 
-def cmd_annotate(args: argparse.Namespace) -> int:
-    from .engine.annotate import annotate
+def _pipeline_config(args: argparse.Namespace) -> Any:
+    """The ``PipelineConfig`` of annotate's and bench's options (unset ones keep its defaults)."""
+    from .engine.config import PipelineConfig
 
-    result = annotate(args.input, args.output, model=args.model, detector=args.detector, device=args.device,
-                      stride=args.stride, blur_faces=args.blur_faces, max_faces_per_frame=args.max_faces_per_frame,
-                      min_face_score=args.min_face_score, min_face_size=args.min_face_size,
-                      camera_motion=args.camera_motion, detect_every=args.detect_every,
-                      save_faces_every=args.save_faces)
+    names = {"min_face_size": "min_face_px"}
+    values = {names.get(k, k): v for k, v in vars(args).items() if v is not None}
+    return PipelineConfig(**{f.name: values[f.name] for f in dataclasses.fields(PipelineConfig) if f.name in values})
+
+
+def cmd_annotate(args: argparse.Namespace) -> int:
+    from .analysis.annotate import annotate
+
+    result = annotate(args.input, _pipeline_config(args), args.output, stride=args.stride,
+                      blur_faces=args.blur_faces, save_faces_every=args.save_faces)
     _report_annotate(args.input, result)
     return 0
 
@@ -192,17 +207,13 @@ def cmd_gui(args: argparse.Namespace) -> int:
         output = args.output or "runs/" + Path(args.source).stem
         print(f"No display found (DISPLAY and WAYLAND_DISPLAY are unset): running `fervision annotate "
               f"{args.source} --output {output}` instead.", flush=True)
-        from .engine.annotate import annotate
+        from .analysis.annotate import annotate
 
-        _report_annotate(args.source, annotate(args.source, output, model=args.model or "default",
-                                               device=args.device or "auto"))
+        _report_annotate(args.source, annotate(args.source, _pipeline_config(args), output))
         return 0
     from .app.main import run_gui
-    from .engine.config import PipelineConfig
 
-    config = None
-    if args.model or args.device:
-        config = PipelineConfig(model=args.model or "default", device=args.device or "auto")
+    config = _pipeline_config(args) if args.model or args.device else None
     return run_gui(args.source, config=config, output_dir=args.output, screenshot=args.screenshot,
                    screenshot_after=args.screenshot_after)
 
@@ -219,9 +230,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if not args.data:
         raise FervisionError("bench video needs --data VIDEO.")
-    print(format_bench(bench_video(args.data, model=args.model, detector=args.detector, device=args.device,
-                                   max_frames=args.max_frames, tiles=args.tiles, detect_every=args.detect_every,
-                                   max_faces_per_frame=args.max_faces_per_frame)))
+    print(format_bench(bench_video(args.data, _pipeline_config(args), max_frames=args.max_frames)))
     return 0
 
 
@@ -229,7 +238,7 @@ def _add_run_options(p: argparse.ArgumentParser, model_help: str, data_help: str
                      epochs: int, option_help: str, model_required: bool = True) -> None:
     """The options train and pretrain share, spelled the same in both."""
     p.add_argument("--model", required=model_required, help=model_help)
-    p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
+    p.add_argument("--dataset", default="ferplus", choices=list_datasets())
     p.add_argument("--data", required=True, help=data_help)
     p.add_argument("--output", help=f"run folder (default {output_default})")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE", help=option_help)
@@ -259,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("image")
     p.add_argument("--output", help="folder for IMAGE_annotated.jpg and IMAGE_faces.csv (default: beside the image)")
     p.add_argument("--model", default="default", help="shipped checkpoint name or checkpoint file")
-    p.add_argument("--detector", default="yunet", choices=["yunet", "mediapipe"])
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list_detectors())
     p.add_argument("--device", default="auto")
     p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated image")
     p.set_defaults(func=cmd_recognize)
@@ -268,7 +277,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help="video file, image file or folder, or a camera index such as 0")
     p.add_argument("--output", help="output folder (default: next to the input)")
     p.add_argument("--model", default="default", help="shipped checkpoint name or checkpoint file")
-    p.add_argument("--detector", default="yunet", choices=["yunet", "mediapipe"])
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list_detectors())
     p.add_argument("--device", default="auto")
     p.add_argument("--stride", type=int, default=1, help="analyse every N-th frame (the video keeps all frames)")
     p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated output")
@@ -303,7 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["detect", "video"])
     p.add_argument("--data", help="detect: folder with ground_truth.json; video: a video file")
     p.add_argument("--model", default="default")
-    p.add_argument("--detector", default="yunet", choices=["yunet", "mediapipe"])
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list_detectors())
     p.add_argument("--tiles", type=int, default=1)
     p.add_argument("--device", default="auto")
     p.add_argument("--max-frames", type=int, default=300)
@@ -345,7 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("teacher-targets", help="predict a split once with teacher checkpoints, for --teacher-targets")
     p.add_argument("checkpoints", nargs="+", help="one or more checkpoints (their probabilities are averaged)")
-    p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
+    p.add_argument("--dataset", default="ferplus", choices=list_datasets())
     p.add_argument("--data", required=True)
     p.add_argument("--split", default="train")
     p.add_argument("--device", default="auto")
@@ -357,7 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate a checkpoint: accuracy, macro-F1, per-class recall, confusion matrix")
     p.add_argument("checkpoint", help="checkpoint file, or a shipped name such as 'default'")
-    p.add_argument("--dataset", default="ferplus", choices=["ferplus", "rafdb", "folder"])
+    p.add_argument("--dataset", default="ferplus", choices=list_datasets())
     p.add_argument("--data", required=True)
     p.add_argument("--split", default="test")
     p.add_argument("--device", default="auto")

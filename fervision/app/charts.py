@@ -8,7 +8,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
-from ..engine.session import SessionSnapshot
+from ..analysis.session import SessionSnapshot
 from ..labels import colour_bgr
 
 pg.setConfigOptions(background="w", foreground="k", antialias=True)
@@ -101,28 +101,41 @@ class CurrentBars(pg.PlotWidget):
 
 
 class StudentTimeline(pg.PlotWidget):
-    """One student's top emotion over time: a dot per analysed frame on the emotion's row."""
+    """One student's top emotion over time: a line on the emotion's row for each run of it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=True, y=False)
         _mmss_ticks(self.getAxis("bottom"))
-        self.scatter = pg.ScatterPlotItem(size=5, pen=None)
-        self.addItem(self.scatter)
+        self.runs: list[pg.PlotDataItem] = []
         self.labels: list[str] = []
         self.setXRange(0, 60, padding=0)
         self.setTitle("Select a student to see their timeline", size="9pt")
 
-    def show_student(self, title: str, labels: list[str], times: np.ndarray, emotions: np.ndarray) -> None:
+    def show_student(self, title: str, labels: list[str], starts: np.ndarray, ends: np.ndarray,
+                     emotions: np.ndarray) -> None:
+        """One thick segment per run, drawn as one item per emotion (a few items whatever the length)."""
         if labels != self.labels:
             self.labels = list(labels)
             self.getAxis("left").setTicks([[(i, label) for i, label in enumerate(labels)]])
             self.setYRange(-0.5, len(labels) - 0.5, padding=0)
-        brushes = [pg.mkBrush(emotion_colour(labels[e])) for e in emotions]
-        self.scatter.setData(x=times, y=emotions, brush=brushes)
+        self._clear_runs()
+        ends = np.maximum(ends, starts + 0.1)  # a single sighting still shows
+        for e in np.unique(emotions):
+            mine = emotions == e
+            x = np.stack([starts[mine], ends[mine]], axis=1).ravel()
+            item = pg.PlotDataItem(x, np.full(len(x), float(e)), connect="pairs",
+                                   pen=pg.mkPen(emotion_colour(labels[int(e)]), width=6))
+            self.addItem(item)
+            self.runs.append(item)
         self.setTitle(title, size="9pt")
 
+    def _clear_runs(self) -> None:
+        for item in self.runs:
+            self.removeItem(item)
+        self.runs = []
+
     def clear_student(self) -> None:
-        self.scatter.clear()
+        self._clear_runs()
         self.setTitle("Select a student to see their timeline", size="9pt")

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QImage
 
 
-def _is_blank(image: "QImage") -> bool:
+def _is_blank(image: QImage) -> bool:
     """One colour everywhere on a 16x16 grid of samples: nothing drawn on the screen yet."""
     w, h = image.width(), image.height()
     colours = {image.pixel(x * w // 16, y * h // 16) for x in range(16) for y in range(16)} if w and h else set()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from ..engine.session import StudentRow
+from ..analysis.session import StudentRow
 from .charts import emotion_colour
 
 COLUMNS = ("ID", "Name", "Now", "Mostly", "Seen")

@@ -35,6 +35,7 @@ from .settings_panel import SettingsPanel
 from .students_panel import StudentsTable, mmss
 from .video_view import VideoView
 from .worker import AnalysisWorker, FramePacket, SourceInfo
+import contextlib
 
 RESPONSIBLE_USE = ("Reminder: emotion recognition in schools is prohibited in the EU (AI Act, art. 5(1)(f)) "
                    "except for medical or safety reasons. Labels describe facial expressions, not feelings, "
@@ -259,11 +260,11 @@ class MainWindow(QMainWindow):
         self._slider_held = False
         self.worker.seek(self.seek.value() / 10.0)
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         urls = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if urls:
             self.open_source(urls[0])
@@ -352,9 +353,9 @@ class MainWindow(QMainWindow):
         session = self.worker.session
         if session is None:
             return
-        times, emotions = session.student_timeline(student_id)
+        starts, ends, emotions = session.student_timeline(student_id)
         title = f"{session.record.display_name(student_id)}: top emotion over time"
-        self.timeline.show_student(title, session.record.labels, times, emotions)
+        self.timeline.show_student(title, session.record.labels, starts, ends, emotions)
 
     # -- recording and export ---------------------------------------------------------------------
     def _default_folder(self) -> str:
@@ -402,13 +403,13 @@ class MainWindow(QMainWindow):
     def _on_exported(self, paths: dict[str, Path]) -> None:
         self.last_export = paths
         session = self.worker.session
-        self._exported_frames = len(session.frames) if session else 0
+        self._exported_frames = session.record.frames if session else 0
         folder = next(iter(paths.values())).parent
         self.messages.show_message(f"Exported {', '.join(p.name for p in paths.values())} to {folder}.", "info")
 
     def has_unexported_data(self) -> bool:
         session = self.worker.session
-        return session is not None and bool(session.record.students) and len(session.frames) != self._exported_frames
+        return session is not None and bool(session.record.students) and session.record.frames != self._exported_frames
 
     def confirm_discard(self) -> bool:
         """Ask before a new source or quitting would drop a session that was never exported."""
@@ -427,10 +428,8 @@ class MainWindow(QMainWindow):
         config = PipelineConfig()
         if isinstance(saved, dict):
             known = {f.name: f.type for f in fields(PipelineConfig)}
-            try:
+            with contextlib.suppress(TypeError, ValueError):
                 config = config.with_(**{k: v for k, v in saved.items() if k in known})
-            except (TypeError, ValueError):
-                pass
         return config
 
     def _on_model_loaded(self, config: PipelineConfig) -> None:
@@ -445,7 +444,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("responsible_use/acknowledged", True)
         self.reminder.hide()
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, event: QCloseEvent) -> None:
         if not self.confirm_discard():
             event.ignore()
             return

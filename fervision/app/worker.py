@@ -10,23 +10,27 @@ from __future__ import annotations
 
 import queue
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
+from ..analysis.session import AnalysisSession
+from ..core.frame import FaceFrame
 from ..engine.config import PipelineConfig, build_pipeline, build_recognizer
-from ..engine.frame import FaceFrame
-from ..engine.session import AnalysisSession
 from ..engine.sources import CameraSource, ImageSource, Source, VideoFileSource, VideoFrame, open_source
 from ..errors import FervisionError
 from ..outputs.face_crops import FaceCropSink
 from ..outputs.overlay import draw_faces
-from ..outputs.video import H264Writer
-from ..recognizer import ExpressionRecognizer
+from ..outputs.sink import Sink
+from ..outputs.video import AnnotatedVideoSink
+
+if TYPE_CHECKING:
+    from ..recognizer import ExpressionRecognizer
 
 
 @dataclass(frozen=True)
@@ -98,9 +102,9 @@ class AnalysisWorker(QThread):
         self._clock: tuple[float, float] | None = None  # (wall time, media time) of the pacing origin
         self._skipped = 0
         self._last: tuple[VideoFrame, FaceFrame] | None = None
-        self._writer: H264Writer | None = None
+        self._recording: AnnotatedVideoSink | None = None
         self._face_crops: FaceCropSink | None = None
-        self._record_origin = 0.0
+        self._drawn: tuple[FaceFrame, np.ndarray, np.ndarray] | None = None  # (faces, image, overlay) last drawn
         self._dirty = False  # the overlay settings changed since the last frame was drawn
         self._quit = False
 
@@ -182,12 +186,14 @@ class AnalysisWorker(QThread):
             self._step = False
             try:
                 self._analyse(frame)
-            except Exception as exc:  # noqa: BLE001 - e.g. out of GPU memory: say so and pause
+            except Exception as exc:
                 self._set_playing(False)
                 self.error.emit(f"Analysis stopped at {frame.time_s:.1f} s: {_describe(exc)}")
         self._close_source()
         self._finish_recording()
         self._finish_saving_faces()
+        if self.session is not None:
+            self.session.close()
 
     def _active(self) -> bool:
         """Frames are still to come (playing, or one frame to show after a seek)."""
@@ -202,7 +208,7 @@ class AnalysisWorker(QThread):
             name, args = command
             try:
                 getattr(self, f"_cmd_{name}")(*args)
-            except Exception as exc:  # noqa: BLE001 - every failure becomes a message, never a crash
+            except Exception as exc:
                 self.error.emit(_describe(exc))
             try:
                 command = self._commands.get_nowait()
@@ -238,34 +244,44 @@ class AnalysisWorker(QThread):
         return wall0 + (frame.time_s - media0) / self.speed - now
 
     def _analyse(self, frame: VideoFrame) -> None:
+        """Analyse one frame: the session's frame loop writes it to every sink (the record, the
+        spooled faces table, and a recording or face crops when they are on), then it is shown."""
         assert self.session is not None
         t0 = time.perf_counter()
         before = self.session.pipeline.timings["recognise"]
         faces = self.session.process(frame)
         recognise_s = self.session.pipeline.timings["recognise"] - before
         self._last, self._dirty = (frame, faces), False
-        image = self._draw(frame, faces)
-        if self._writer is not None:
-            try:
-                self._writer.write(image, frame.time_s - self._record_origin)
-            except FervisionError as exc:
-                self.error.emit(str(exc))
-                self._finish_recording()
-        if self._face_crops is not None:
-            try:
-                still = self._source.files[frame.index].stem if isinstance(self._source, ImageSource) else None
-                self._face_crops.write(faces, frame.image, still)
-            except OSError as exc:
-                self.error.emit(f"Saving faces stopped: {exc.strerror or exc}.")
-                self._finish_saving_faces()
+        image = self._draw(frame.image, faces)
         packet = FramePacket(to_qimage(image), faces, frame.time_s, time.perf_counter() - t0, recognise_s,
                              self._skipped, str(self.session.pipeline.recognizer.device))
         self._skipped = 0
         self.frame_ready.emit(packet)
 
-    def _draw(self, frame: VideoFrame, faces: FaceFrame) -> np.ndarray:
-        names = self.session.names() if self.session else {}
-        return draw_faces(frame.image, faces, blur=self.blur, names=names, highlight=self.highlight)
+    def _draw(self, image: np.ndarray, faces: FaceFrame) -> np.ndarray:
+        """The overlay as the user set it (the view and a recording show the same; drawn once a frame)."""
+        if self._drawn is not None and self._drawn[0] is faces and self._drawn[1] is image:
+            return self._drawn[2]
+        session = self.session
+        names = session.names() if session else {}
+        signals = session.pipeline.signals if session else []
+        drawn = draw_faces(image, faces, signals, blur=self.blur, names=names, highlight=self.highlight)
+        self._drawn = (faces, image, drawn)
+        return drawn
+
+    def _sink_failed(self, sink: Sink, exc: Exception) -> None:
+        """A recording or face crops failed (e.g. a full disk): say so, stop that output, keep analysing."""
+        if sink is self._recording:
+            self._recording = None
+            self.error.emit(f"Recording stopped: {_describe(exc)}")
+            self.recording_changed.emit(False)
+        elif sink is self._face_crops:
+            self._face_crops = None
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _describe(exc)
+            self.error.emit(f"Saving faces stopped: {reason}.")
+            self.saving_faces_changed.emit(False)
+        else:
+            self.error.emit(f"An output stopped: {_describe(exc)}")
 
     def _set_playing(self, playing: bool) -> None:
         if playing != self._playing:
@@ -283,7 +299,7 @@ class AnalysisWorker(QThread):
         try:
             recognizer = build_recognizer(config) if needs_model else self._recognizer
             pipeline = build_pipeline(config, still=self._is_still(), recognizer=recognizer)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.error.emit(_describe(exc))
             return False
         finally:
@@ -314,7 +330,10 @@ class AnalysisWorker(QThread):
         self._source, self._frames = source, iter(source)
         self._info = SourceInfo(str(spec), source.name, kind, duration, source.fps)
         pipeline = build_pipeline(self.config, still=kind == "images", recognizer=self._recognizer)
+        if self.session is not None:
+            self.session.close()
         self.session = AnalysisSession(pipeline, name=source.name)
+        self.session.loop.on_sink_error = self._sink_failed
         self._last, self._pending = None, None
         self.source_opened.emit(self._info)
         self._set_playing(True)
@@ -376,29 +395,31 @@ class AnalysisWorker(QThread):
             return
         frame, faces = self._last
         device = str(self.session.pipeline.recognizer.device) if self.session else ""
-        image = to_qimage(self._draw(frame, faces))
+        self._drawn = None  # the overlay settings changed
+        image = to_qimage(self._draw(frame.image, faces))
         self.frame_ready.emit(FramePacket(image, faces, frame.time_s, 0.0, 0.0, 0, device))
 
     def _cmd_record(self, path: Path) -> None:
-        if self._last is None or self._info is None:
+        if self._last is None or self._info is None or self.session is None:
             raise FervisionError("Open a video or camera before recording.")
         self._finish_recording()
         frame, _ = self._last
         h, w = frame.image.shape[:2]
-        self._writer = H264Writer(path, self._info.fps or 25.0, (w, h))
-        self._record_origin = frame.time_s
+        self._recording = AnnotatedVideoSink(path, self._info.fps or 25.0, (w, h), self._draw,
+                                             time_origin=frame.time_s)
+        self.session.add_sink(self._recording)
         self.recording_changed.emit(True)
 
     def _cmd_stop_record(self) -> None:
         self._finish_recording()
 
     def _finish_recording(self) -> None:
-        if self._writer is None:
+        if self._recording is None or self.session is None:
             return
-        writer, self._writer = self._writer, None
+        sink, self._recording = self._recording, None
         try:
-            path = writer.close()
-            self.info.emit(f"Recording saved to {path}.")
+            self.session.remove_sink(sink)
+            self.info.emit(f"Recording saved to {sink.path}.")
         except FervisionError as exc:
             self.error.emit(str(exc))
         self.recording_changed.emit(False)
@@ -408,23 +429,27 @@ class AnalysisWorker(QThread):
             raise FervisionError("Open a video, camera or images before saving faces.")
         self._finish_saving_faces()
         margin = self.session.pipeline.recognizer.meta.preprocessing.crop_margin
-        self._face_crops = FaceCropSink(folder / f"{self._info.name}_face_crops", self._info.name, margin)
+        source = self._source
+        still_names = ((lambda index: source.files[index].stem) if isinstance(source, ImageSource) else None)
+        self._face_crops = FaceCropSink(folder / f"{self._info.name}_face_crops", self._info.name, margin,
+                                        still_names=still_names)
+        self.session.add_sink(self._face_crops)
         self.saving_faces_changed.emit(True)
 
     def _cmd_stop_save_faces(self) -> None:
         self._finish_saving_faces()
 
     def _finish_saving_faces(self) -> None:
-        if self._face_crops is None:
+        if self._face_crops is None or self.session is None:
             return
         sink, self._face_crops = self._face_crops, None
-        sink.close()
+        self.session.remove_sink(sink)
         self.info.emit(f"Saved {sink.saved} face(s) into {sink.folder}, one folder per expression: move the wrong "
                        "ones, then fine-tune with `fervision train --init default --dataset folder`.")
         self.saving_faces_changed.emit(False)
 
     def _cmd_export(self, folder: Path) -> None:
-        if self.session is None or not self.session.frames:
+        if self.session is None or not self.session.record.frames:
             raise FervisionError("Nothing to export yet: open a video or camera first.")
         self.busy.emit(f"Exporting to {folder}…")
         try:

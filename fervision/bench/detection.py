@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..engine.detectors import create_detector
-from ..engine.still import read_image
+from ..engine.sources import read_image
 from ..engine.tracking import box_iou
 from ..errors import FervisionError
 

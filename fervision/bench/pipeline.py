@@ -6,16 +6,19 @@ from __future__ import annotations
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import islice
 from pathlib import Path
 
 import torch
 
+from ..analysis.loop import FrameLoop, run
 from ..engine.config import PipelineConfig, build_pipeline
-from ..engine.detectors import DEFAULT_DETECTOR
+from ..engine.reading import ReadStage
 from ..engine.sources import VideoFileSource
+from ..engine.stages import DetectStage
 from ..outputs.overlay import draw_faces
-from ..outputs.video import H264Writer
+from ..outputs.video import AnnotatedVideoSink
 
 
 @dataclass
@@ -33,53 +36,39 @@ class VideoBench:
     work: dict[str, int] = field(default_factory=dict)  # detector runs, recognition batches, faces read
 
 
-def bench_video(video: str | Path, model: str = "default", detector: str = DEFAULT_DETECTOR, device: str = "auto",
-                max_frames: int = 300, tiles: int = 1, detect_every: int | None = None,
-                max_faces_per_frame: int | None = None) -> VideoBench:
-    """Throughput of what ``annotate`` runs with the same settings (the same ``build_pipeline``)."""
+def bench_video(video: str | Path, config: PipelineConfig | None = None, max_frames: int = 300) -> VideoBench:
+    """Throughput of what ``annotate`` runs with the same settings: the same ``build_pipeline`` and
+    the same frame loop, writing the annotated video (to a temporary folder)."""
+    config = config or PipelineConfig()
     with VideoFileSource(video) as src:
         t0 = time.perf_counter()
         n = sum(1 for _ in islice(src, max_frames))
         decode_fps = n / (time.perf_counter() - t0)
-    config = PipelineConfig(model=model, device=device, detector=detector, tiles=tiles, detect_every=detect_every,
-                            max_faces_per_frame=max_faces_per_frame)
     pipeline = build_pipeline(config)
     recognizer = pipeline.recognizer
-    detect_every, max_faces = pipeline.detect_every, pipeline.scheduler.max_per_frame
-    stages = {"decode": 0.0, "draw": 0.0, "encode": 0.0}
+    detect, read = pipeline.stage("detect"), pipeline.stage("recognise")
+    assert isinstance(detect, DetectStage) and isinstance(read, ReadStage)
+    max_faces = read.scheduler.max_per_frame
     with VideoFileSource(video) as src, tempfile.TemporaryDirectory() as tmp:
         result = VideoBench(str(video), (src.width, src.height), src.fps or 0.0, str(recognizer.device),
-                            f"detector {detector} (tiles {tiles}), detect every {detect_every}, "
+                            f"detector {config.detector} (tiles {config.tiles}), detect every {detect.every}, "
                             f"max faces/frame {'all' if max_faces is None else max_faces}")
-        writer = H264Writer(Path(tmp) / "bench.mp4", src.fps or 25.0, (src.width, src.height))
+        video_sink = AnnotatedVideoSink(Path(tmp) / "bench.mp4", src.fps or 25.0, (src.width, src.height),
+                                        partial(draw_faces, signals=pipeline.signals))
+        loop = FrameLoop(pipeline, [video_sink])
         start = time.perf_counter()
-        frames = iter(src)
-        while result.frames < max_frames:
-            t = time.perf_counter()
-            frame = next(frames, None)
-            stages["decode"] += time.perf_counter() - t
-            if frame is None:
-                break
-            faces = pipeline.process(frame)
-            t = time.perf_counter()
-            image = draw_faces(frame.image, faces)
-            t2 = time.perf_counter()
-            writer.write(image, frame.time_s)
-            t3 = time.perf_counter()
-            stages["draw"] += t2 - t
-            stages["encode"] += t3 - t2
-            result.frames += 1
-            result.faces += len(faces)
+        stats = run(src, loop, max_frames=max_frames)
         t = time.perf_counter()
-        writer.close()
-        stages["encode"] += time.perf_counter() - t
+        video_sink.close()
+        finish = time.perf_counter() - t
         if recognizer.device.type == "cuda":
             torch.cuda.synchronize()  # count all queued GPU work in the total
         total = time.perf_counter() - start
+    result.frames, result.faces = stats.frames, stats.faces
     result.decode_only_fps = decode_fps
     result.pipeline_fps = result.frames / total
-    result.stages = {"decode (wait)": stages["decode"], **dict(pipeline.timings), "draw": stages["draw"],
-                     "encode (wait + finish)": stages["encode"]}
+    result.stages = {"decode (wait)": stats.decode_wait_s, **dict(pipeline.timings),
+                     "draw + encode (wait)": loop.timings["AnnotatedVideoSink"], "encode (finish)": finish}
     result.work = dict(pipeline.counts)
     return result
 

@@ -7,14 +7,20 @@ of the product always analyse a video the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ..errors import FervisionError
-from ..recognizer import ExpressionRecognizer
 from .detectors import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX, create_detector
-from .motion import CameraMotion
 from .pipeline import Pipeline
+from .reading import ReadStage
 from .scheduler import RecognitionScheduler
+from .signals import create_signal
+from .smoothing import SmoothStage
+from .stages import DetectStage, FollowCameraStage, Stage, TrackStage
 from .tracking import StudentTracker
+
+if TYPE_CHECKING:
+    from ..recognizer import ExpressionRecognizer
 
 CPU_DETECT_EVERY = 3
 CPU_MAX_FACES_PER_FRAME = 0
@@ -33,8 +39,9 @@ class PipelineConfig:
     detect_every: int | None = None  # None: auto (see speed_settings)
     max_faces_per_frame: int | None = None  # None: auto; negative: every face every frame
     camera_motion: bool = False
+    signals: tuple[str, ...] = ("expression",)  # registered per-face signals read on each face
 
-    def with_(self, **changes: object) -> "PipelineConfig":
+    def with_(self, **changes: object) -> PipelineConfig:
         return replace(self, **changes)
 
     def speed_settings(self, device_type: str) -> tuple[int, int | None]:
@@ -64,21 +71,27 @@ class PipelineConfig:
 
 
 def build_recognizer(config: PipelineConfig) -> ExpressionRecognizer:
+    from ..recognizer import ExpressionRecognizer  # torch loads here, not when the config is made
+
     return ExpressionRecognizer.from_checkpoint(config.model, device=config.device)
 
 
 def build_pipeline(config: PipelineConfig, still: bool = False,
                    recognizer: ExpressionRecognizer | None = None) -> Pipeline:
-    """The pipeline for ``config``; ``still`` is for unrelated images (no tracking across them)."""
+    """The pipeline for ``config``: (follow the camera →) detect → track → read → smooth.
+
+    ``still`` is for unrelated images: every frame detected, no camera motion, a face is a
+    student at once (no tracking across them is meaningful)."""
     if config.detect_every is not None and config.detect_every < 1:
         raise FervisionError("detect every N frames needs N >= 1.")
     recognizer = recognizer or build_recognizer(config)
     detect_every, max_faces = config.speed_settings(recognizer.device.type)
-    return Pipeline(
-        create_detector(config.detector, **config.detector_options()),
-        recognizer,
-        tracker=StudentTracker(min_hits=1 if still else 2),
-        scheduler=RecognitionScheduler(max_per_frame=max_faces),
-        camera_motion=CameraMotion() if config.camera_motion and not still else None,
-        detect_every=1 if still else detect_every,
-    )
+    signals = [create_signal(name, recognizer=recognizer) for name in config.signals]
+    detect = DetectStage(create_detector(config.detector, **config.detector_options()),
+                         every=1 if still else detect_every)
+    track = TrackStage(StudentTracker(min_hits=1 if still else 2))
+    stages: list[Stage] = [detect, track, ReadStage(signals, RecognitionScheduler(max_per_frame=max_faces)),
+                           SmoothStage([key for s in signals for key in s.smoothed])]
+    if config.camera_motion and not still:
+        stages.insert(0, FollowCameraStage([detect, track]))
+    return Pipeline(stages)

@@ -23,7 +23,7 @@ class CameraMotion:
         self._scale = 1.0
 
     def _small_grey(self, image_bgr: np.ndarray) -> np.ndarray:
-        h, w = image_bgr.shape[:2]
+        _h, w = image_bgr.shape[:2]
         self._scale = self.width / w if w > self.width else 1.0
         small = cv2.resize(image_bgr, None, fx=self._scale, fy=self._scale, interpolation=cv2.INTER_AREA)
         return cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
@@ -47,12 +47,3 @@ class CameraMotion:
         matrix = matrix.astype(np.float32)
         matrix[:, 2] /= self._scale  # translation back to full-resolution pixels
         return matrix
-
-
-def warp_boxes(xyxy: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Apply a similarity transform to ``xyxy`` boxes (corners mapped, box re-fitted)."""
-    if len(xyxy) == 0:
-        return xyxy
-    corners = np.stack([xyxy[:, [0, 1]], xyxy[:, [2, 1]], xyxy[:, [0, 3]], xyxy[:, [2, 3]]], axis=1)  # N 4 2
-    mapped = corners @ matrix[:, :2].T + matrix[:, 2]
-    return np.concatenate([mapped.min(axis=1), mapped.max(axis=1)], axis=1).astype(np.float32)

@@ -1,4 +1,4 @@
-"""Per-student exponential smoothing of probabilities with a time constant in seconds.
+"""Per-student exponential smoothing of per-face values with a time constant in seconds.
 
 Frames arrive at irregular times (dropped camera frames, variable frame rates), so the
 blend weight is ``1 − exp(−Δt / τ)`` rather than a fixed per-frame factor.
@@ -7,8 +7,11 @@ blend weight is ``1 − exp(−Δt / τ)`` rather than a fixed per-frame factor.
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
+
+from ..core.frame import READ_AT, FaceFrame
 
 
 class ProbabilitySmoother:
@@ -35,3 +38,35 @@ class ProbabilitySmoother:
     def get(self, student_id: int) -> np.ndarray | None:
         state = self._state.get(student_id)
         return None if state is None else state[0]
+
+
+class SmoothStage:
+    """Smooths each signal's ``smoothed`` keys per student over time; a student not read this frame
+    shows their last smoothed values. Unconfirmed faces keep their raw reading (no id to keep)."""
+
+    name = "smooth"
+
+    def __init__(self, keys: list[str], tau_s: float = 0.5) -> None:
+        self.keys, self.tau_s = keys, tau_s
+        self.counts: Counter[str] = Counter()
+        self._smoothers = {key: ProbabilitySmoother(tau_s) for key in keys}
+
+    def __call__(self, faces: FaceFrame, image_bgr: np.ndarray) -> FaceFrame:
+        read_at = faces.data.get(READ_AT)
+        if faces.student_ids is None or read_at is None:
+            return faces
+        for key in self.keys:
+            values, smoother = faces.data[key], self._smoothers[key]
+            for i, sid in enumerate(faces.student_ids.tolist()):
+                if sid <= 0:
+                    continue
+                if np.isfinite(read_at[i]):
+                    values[i] = smoother.update(sid, values[i], float(read_at[i]))
+                else:
+                    previous = smoother.get(sid)
+                    if previous is not None:
+                        values[i] = previous
+        return faces
+
+    def reset(self) -> None:
+        self._smoothers = {key: ProbabilitySmoother(self.tau_s) for key in self.keys}

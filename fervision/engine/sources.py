@@ -12,9 +12,9 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import cv2
 import numpy as np
@@ -34,6 +34,20 @@ class VideoFrame:
     index: int
 
 
+def read_image(path: str | Path) -> np.ndarray:
+    """BGR uint8 image, or a one-sentence error for a missing, empty or undecodable file."""
+    path = Path(path)
+    if not path.is_file():
+        raise FervisionError(f"No image file at {path}.")
+    if path.stat().st_size == 0:
+        raise FervisionError(f"{path} is empty (0 bytes).")
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise FervisionError(f"{path} is not an image OpenCV can decode.")
+    return image
+
+
+
 class Source:
     """Base class: iterate for frames; ``live`` sources drop frames rather than queue them."""
 
@@ -49,7 +63,7 @@ class Source:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> "Source":
+    def __enter__(self) -> Source:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,36 +10,15 @@ detection never creates an id, and a one-frame detector miss never loses one.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from ..core.boxes import box_iou, warp_boxes
 
-def _intersections(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    tl = np.maximum(a[:, None, :2], b[None, :, :2])
-    br = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    return np.clip(br - tl, 0, None).prod(axis=2)
-
-
-def _areas(boxes: np.ndarray) -> np.ndarray:
-    return (boxes[:, 2:] - boxes[:, :2]).prod(axis=1)
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise IoU of ``xyxy`` boxes, ``[len(a), len(b)]``."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), np.float32)
-    inter = _intersections(a, b)
-    return inter / np.maximum(_areas(a)[:, None] + _areas(b)[None, :] - inter, 1e-9)
-
-
-def share_inside(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Pairwise share of each ``a`` box's area that lies inside each ``b`` box, ``[len(a), len(b)]``
-    (1 for a part of a face cut off by a window's edge inside the whole face's box)."""
-    if len(a) == 0 or len(b) == 0:
-        return np.zeros((len(a), len(b)), np.float32)
-    return _intersections(a, b) / np.maximum(_areas(a)[:, None], 1e-9)
+_track_keys = itertools.count(1)
 
 
 @dataclass(eq=False)  # tracks are compared by identity
@@ -49,7 +28,7 @@ class Track:
     last_s: float
     hits: int = 1
     student_id: int = -1  # assigned once confirmed
-    reading: tuple[float, np.ndarray] | None = None  # (time_s, probabilities) read before confirmation
+    key: int = field(default_factory=lambda: next(_track_keys))  # unique per track, confirmed or not
 
     @property
     def centre(self) -> np.ndarray:
@@ -71,7 +50,7 @@ class StudentTracker:
     confirm_window_s: float = 1.0  # an unconfirmed face must be seen again within this time
     tracks: list[Track] = field(default_factory=list)
     next_id: int = 1
-    last_tracks: list[Track] = field(default_factory=list)  # the track of each box of the last update
+    _last: list[Track] = field(default_factory=list, init=False, repr=False)  # the track of each box last update
 
     def update(self, xyxy: np.ndarray, time_s: float) -> np.ndarray:
         """Match this frame's boxes to students; returns one id per box (−1 = not confirmed yet)."""
@@ -100,17 +79,24 @@ class StudentTracker:
                 self.tracks.append(track)
                 ids[d] = track.student_id
                 owners[d] = track
-        self.last_tracks = [owners[d] for d in range(len(boxes))]
+        self._last = [owners[d] for d in range(len(boxes))]
         return ids
+
+    def last_keys(self) -> np.ndarray:
+        """The track key of each box of the last ``update``, in its order (held boxes keep that order)."""
+        return np.array([t.key for t in self._last], np.int64)
+
+    def forget_in_view(self) -> None:
+        """Forget every track (after a seek or a new source); the student numbering goes on."""
+        self.tracks.clear()
+        self._last = []
 
     def apply_camera_motion(self, matrix: np.ndarray) -> None:
         """Move every track (lost ones too) with the camera, before this frame's ``update``."""
         if not self.tracks:
             return
-        from .motion import warp_boxes
-
         warped = warp_boxes(np.stack([t.box for t in self.tracks]), matrix)
-        for track, box in zip(self.tracks, warped):
+        for track, box in zip(self.tracks, warped, strict=False):
             track.box = box
 
     def _alive(self, track: Track, now: float) -> bool:
@@ -127,7 +113,7 @@ class StudentTracker:
             return []
         iou = box_iou(np.stack([t.box for t in tracks]), boxes[dets])
         rows, cols = linear_sum_assignment(-iou)
-        return [(tracks[r], dets[c]) for r, c in zip(rows, cols) if iou[r, c] >= self.iou_threshold]
+        return [(tracks[r], dets[c]) for r, c in zip(rows, cols, strict=False) if iou[r, c] >= self.iou_threshold]
 
     def _match_distance(self, tracks: list[Track], boxes: np.ndarray, dets: list[int]) -> list[tuple[Track, int]]:
         if not tracks or not dets:
@@ -141,4 +127,4 @@ class StudentTracker:
             cost[i] = np.where((ratio > 0.5) & (ratio < 2.0), dist, np.inf)
         finite = np.where(np.isfinite(cost), cost, 1e6)
         rows, cols = linear_sum_assignment(finite)
-        return [(tracks[r], dets[c]) for r, c in zip(rows, cols) if cost[r, c] <= self.reacquire_distance]
+        return [(tracks[r], dets[c]) for r, c in zip(rows, cols, strict=False) if cost[r, c] <= self.reacquire_distance]

@@ -4,7 +4,9 @@
 * class: one row per second, written as soon as that second is complete;
 * students: one row per student, rewritten atomically every few seconds and at the end.
 
-So an interrupted run keeps every finished frame. All are context managers.
+So an interrupted run keeps every finished frame. All are sinks (``sink.py``). The per-face
+columns after ``det_score`` are the pipeline's signals' own (``emotion,confidence,p_<label>…``
+for the expression), so a new signal adds its columns without a change here.
 """
 
 from __future__ import annotations
@@ -12,17 +14,23 @@ from __future__ import annotations
 import csv
 import io
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+import numpy as np
+
+from ..core.frame import FaceFrame
 from ..core.io import atomic_write_bytes
-from ..engine.frame import FaceFrame
+from ..core.signal_format import SignalFormat
 from .record import LessonRecord
+from .sink import SinkBase
+
+FACE_COLUMNS = ["frame", "time_s", "student_id", "x1", "y1", "x2", "y2", "det_score"]
 
 
-def faces_header(labels: list[str]) -> list[str]:
-    return ["frame", "time_s", "student_id", "x1", "y1", "x2", "y2", "det_score", "emotion", "confidence",
-            *[f"p_{label}" for label in labels]]
+def faces_header(signals: Sequence[SignalFormat]) -> list[str]:
+    return [*FACE_COLUMNS, *[c for signal in signals for c in signal.columns()]]
 
 
 def students_header(labels: list[str]) -> list[str]:
@@ -34,10 +42,10 @@ def class_header(labels: list[str]) -> list[str]:
     return ["time_s", "faces", *[f"share_{label}" for label in labels]]
 
 
-class _CsvFile:
+class _CsvFile(SinkBase):
     def __init__(self, path: Path, header: list[str]) -> None:
         self.path = Path(path)
-        self._file: TextIO = open(self.path, "w", newline="")
+        self._file: TextIO = open(self.path, "w", newline="")  # noqa: SIM115 - open for the sink's life
         self._writer = csv.writer(self._file)
         self._writer.writerow(header)
         self._file.flush()
@@ -46,26 +54,20 @@ class _CsvFile:
         if not self._file.closed:
             self._file.close()
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
 
 class FacesCsvSink(_CsvFile):
-    """``frame,time_s,student_id,x1,y1,x2,y2,det_score,emotion,confidence,p_<label>…``"""
+    """``frame,time_s,student_id,x1,y1,x2,y2,det_score,<each signal's columns>``, a row per face."""
 
-    def __init__(self, path: Path, labels: list[str]) -> None:
-        super().__init__(path, faces_header(labels))
+    def __init__(self, path: Path, signals: Sequence[SignalFormat]) -> None:
+        super().__init__(path, faces_header(signals))
+        self.signals = list(signals)
 
-    def write(self, frame: FaceFrame) -> None:
-        emotions = frame.emotions()
-        ids = frame.student_ids if frame.student_ids is not None else [-1] * len(frame)
-        for i, box in enumerate(frame.xyxy):
-            p = frame.probs[i]
-            self._writer.writerow([frame.index, f"{frame.time_s:.3f}", int(ids[i]), *[f"{v:.1f}" for v in box],
-                                   f"{frame.confidence[i]:.3f}", emotions[i], f"{p.max():.4f}", *[f"{v:.4f}" for v in p]])
+    def write(self, faces: FaceFrame, image_bgr: np.ndarray | None = None) -> None:
+        ids = faces.ids_or_unknown()
+        for i, box in enumerate(faces.xyxy):
+            cells = [c for signal in self.signals for c in signal.cells(faces, i)]
+            self._writer.writerow([faces.index, f"{faces.time_s:.3f}", int(ids[i]), *[f"{v:.1f}" for v in box],
+                                   f"{faces.confidence[i]:.3f}", *cells])
         self._file.flush()
 
 
@@ -77,8 +79,8 @@ class ClassCsvSink(_CsvFile):
         self.record = record
         self._next = 0
 
-    def write(self, frame: FaceFrame) -> None:
-        self._flush_until(int(math.floor(frame.time_s)))
+    def write(self, faces: FaceFrame, image_bgr: np.ndarray | None = None) -> None:
+        self._flush_until(math.floor(faces.time_s))
 
     def _flush_until(self, second: int) -> None:
         for s in sorted(k for k in self.record.seconds if self._next <= k < second):
@@ -93,7 +95,7 @@ class ClassCsvSink(_CsvFile):
         super().close()
 
 
-class StudentsCsvSink:
+class StudentsCsvSink(SinkBase):
     """``student_id,name,first_s,last_s,frames,dominant_emotion,share_<label>…``, replaced atomically
     (``name`` is blank unless a user named the student in the app)."""
 
@@ -102,10 +104,10 @@ class StudentsCsvSink:
         self._last_write = -math.inf
         self.flush()
 
-    def write(self, frame: FaceFrame) -> None:
-        if frame.time_s - self._last_write >= self.every_s:
+    def write(self, faces: FaceFrame, image_bgr: np.ndarray | None = None) -> None:
+        if faces.time_s - self._last_write >= self.every_s:
             self.flush()
-            self._last_write = frame.time_s
+            self._last_write = faces.time_s
 
     def flush(self) -> None:
         buf = io.StringIO()
@@ -120,9 +122,3 @@ class StudentsCsvSink:
 
     def close(self) -> None:
         self.flush()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -9,53 +9,51 @@ model fine-tuned on them sees faces framed as it will at analysis time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from ..core.boxes import crop_faces
+from ..core.frame import FaceFrame
 from ..core.io import atomic_write_bytes
-from ..engine.frame import FaceFrame, crop_faces
+from .sink import SinkBase
 
 
-class FaceCropSink:
+class FaceCropSink(SinkBase):
     """Save each student's face at most once every ``every_s`` seconds of the source (every face of a still)."""
 
-    def __init__(self, folder: str | Path, stem: str, margin: float, every_s: float = 2.0) -> None:
+    def __init__(self, folder: str | Path, stem: str, margin: float, every_s: float = 2.0,
+                 still_names: Callable[[int], str] | None = None) -> None:
+        """``still_names`` (for a folder of photos) gives the file stem of frame ``index``: a photo has
+        numbered faces instead of students, and all of them are saved."""
         self.folder = Path(folder)
         self.stem = stem
         self.margin = margin
         self.every_s = every_s
+        self.still_names = still_names
         self.saved = 0
         self._last: dict[int, float] = {}
         self.folder.mkdir(parents=True, exist_ok=True)  # like opening a file: a bad folder fails here, not mid-lesson
 
-    def __enter__(self) -> "FaceCropSink":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Nothing is buffered (each crop is written whole when it is due); here for the sink protocol."""
-
-    def write(self, frame: FaceFrame, image: np.ndarray, still_name: str | None = None) -> None:
-        """Save the due faces of ``frame``, cut from ``image`` (its pixels, BGR). A still image
-        (``still_name``, its file's stem) has numbered faces instead of students: all are saved."""
-        if not len(frame):
+    def write(self, faces: FaceFrame, image_bgr: np.ndarray) -> None:
+        """Save the due faces, cut from ``image_bgr`` (the frame's pixels, not drawn on)."""
+        if not len(faces):
             return
-        guesses = frame.emotions() or ["unknown"] * len(frame)
-        for i, crop in enumerate(crop_faces(image, frame.xyxy, self.margin)):
+        still_name = self.still_names(faces.index) if self.still_names is not None else None
+        guesses = faces.emotions() or ["unknown"] * len(faces)
+        for i, crop in enumerate(crop_faces(image_bgr, faces.xyxy, self.margin)):
             if still_name is not None:
                 name = f"{still_name}_face{i}.jpg"
-            elif frame.student_ids is None or frame.student_ids[i] <= 0:
+            elif faces.student_ids is None or faces.student_ids[i] <= 0:
                 continue  # not a confirmed student yet: perhaps not a face at all
             else:
-                student = int(frame.student_ids[i])
-                if frame.time_s - self._last.get(student, -np.inf) < self.every_s:
+                student = int(faces.student_ids[i])
+                if faces.time_s - self._last.get(student, -np.inf) < self.every_s:
                     continue
-                self._last[student] = frame.time_s
-                name = f"{self.stem}_s{student}_t{frame.time_s:08.2f}.jpg"
+                self._last[student] = faces.time_s
+                name = f"{self.stem}_s{student}_t{faces.time_s:08.2f}.jpg"
             ok, jpg = cv2.imencode(".jpg", crop, [cv2.IMWRITE_JPEG_QUALITY, 95])
             if ok:
                 atomic_write_bytes(self.folder / guesses[i] / name, jpg.tobytes())

@@ -1,14 +1,16 @@
-"""Overlay drawing with OpenCV (box, id, emotion and confidence in the emotion's colour)."""
+"""Overlay drawing with OpenCV: a box per face in its emotion's colour, its id (and name) and each
+signal's overlay text (``happiness 87%`` for the expression)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 import cv2
 import numpy as np
 
-from ..engine.frame import FaceFrame
+from ..core.frame import FaceFrame
+from ..core.signal_format import SignalFormat
 from ..labels import colour_bgr
 from .record import student_label
 
@@ -37,12 +39,13 @@ def _paste(out: np.ndarray, patch: np.ndarray, x: int, y: int) -> None:
         out[y0:y1, x0:x1] = patch[y0 - y: y1 - y, x0 - x: x1 - x]
 
 
-def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, blur: bool = False, names: Mapping[int, str] | None = None,
-               highlight: int | None = None) -> np.ndarray:
+def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, signals: Sequence[SignalFormat] = (), blur: bool = False,
+               names: Mapping[int, str] | None = None, highlight: int | None = None) -> np.ndarray:
     """A copy of ``image_bgr`` with every face boxed and labelled (optionally blurred first).
 
-    ``names`` maps student ids to names shown beside the id; the ``highlight`` student gets
-    a white outer frame so a user can find them in a crowded class.
+    Each of ``signals`` (the pipeline's) adds its overlay text after the id; ``names`` maps
+    student ids to names shown beside the id; the ``highlight`` student gets a white outer
+    frame so a user can find them in a crowded class.
     """
     out = image_bgr.copy()
     emotions = frame.emotions()
@@ -64,8 +67,7 @@ def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, blur: bool = False, name
         parts = []
         if sid > 0:  # unconfirmed faces (-1) have no id yet
             parts.append(student_label(sid, (names or {}).get(sid)))
-        if emotion:
-            parts.append(f"{emotion} {frame.probs[i].max():.0%}")
+        parts += [text for signal in signals if (text := signal.overlay_text(frame, i))]
         if parts:
             patch = _label_patch(" ".join(parts), tuple(int(c) for c in colour), scale, thickness)
             _paste(out, patch, x1, max(0, y1 - patch.shape[0]))

@@ -1,16 +1,55 @@
 """The lesson record: per-student and per-second summaries built from the stream of FaceFrames.
 
-Shared by the CSV sinks, the timeline plot and (later) the GUI's charts and tables.
+Shared by the CSV sinks, the timeline plot and the app's charts and tables. Its size stays
+small over a long lesson: per student, counts and a run-length timeline (a run per change of
+top emotion, ~17 bytes); per second, counts. It is a sink, first in the list, so the sinks
+after it read an up-to-date record.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.frame import FaceFrame
+from ..core.frame import FaceFrame
+from .sink import SinkBase
+
+SEEN_GAP_S = 1.0
+"""A student unseen for longer than this was away: the gap counts neither as seen time nor in a run."""
+
+
+@dataclass
+class EmotionRuns:
+    """A student's top emotion over time as runs ``[start_s, end_s)`` of one emotion each; a run
+    ends where the next begins, or at the last sighting before a gap longer than ``SEEN_GAP_S``."""
+
+    starts: array = field(default_factory=lambda: array("d"))
+    ends: array = field(default_factory=lambda: array("d"))
+    emotions: array = field(default_factory=lambda: array("h"))
+
+    def add(self, time_s: float, emotion: int) -> None:
+        if self.emotions and 0 <= time_s - self.ends[-1] <= SEEN_GAP_S:
+            self.ends[-1] = time_s
+            if self.emotions[-1] == emotion:
+                return
+        self.starts.append(time_s)
+        self.ends.append(time_s)
+        self.emotions.append(emotion)
+
+    def __len__(self) -> int:
+        return len(self.emotions)
+
+    @property
+    def last(self) -> int:
+        return self.emotions[-1]
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(starts, ends, emotion indices) as numpy arrays."""
+        return (np.frombuffer(self.starts, np.float64).copy(), np.frombuffer(self.ends, np.float64).copy(),
+                np.frombuffer(self.emotions, np.int16).astype(np.int64))
 
 
 @dataclass
@@ -20,7 +59,7 @@ class StudentStats:
     last_s: float
     frames: int = 0
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # frames per top emotion
-    timeline: list[tuple[float, int]] = field(default_factory=list)  # (time_s, top emotion index)
+    runs: EmotionRuns = field(default_factory=EmotionRuns)
     seen_s: float = 0.0  # time in view: gaps longer than SEEN_GAP_S (hidden, away) do not count
 
 
@@ -32,15 +71,12 @@ class SecondStats:
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
-SEEN_GAP_S = 1.0
-
-
 def student_label(student_id: int, name: str | None = None) -> str:
     """``#3`` or ``#3 Ana``: the id always shows, so two students of the same name stay apart."""
     return f"#{student_id} {name}" if name else f"#{student_id}"
 
 
-class LessonRecord:
+class LessonRecord(SinkBase):
     """Accumulates what the outputs need; only confirmed students (id > 0) enter the per-student part."""
 
     def __init__(self, labels: list[str]) -> None:
@@ -50,10 +86,13 @@ class LessonRecord:
         self.names: dict[int, str] = {}  # student id -> the name a user gave (GUI), used in exports
         self.frames = 0
 
+    def write(self, faces: FaceFrame, image_bgr: np.ndarray) -> None:
+        self.add(faces)
+
     def add(self, frame: FaceFrame) -> None:
         k = len(self.labels)
         self.frames += 1
-        second = int(math.floor(frame.time_s))
+        second = math.floor(frame.time_s)
         sec = self.seconds.setdefault(second, SecondStats(second, counts=np.zeros(k, np.int64)))
         sec.frames += 1
         if frame.probs is None or not len(frame):
@@ -61,8 +100,7 @@ class LessonRecord:
         top = frame.probs.argmax(axis=1)
         sec.faces += len(frame)
         np.add.at(sec.counts, top, 1)
-        ids = frame.student_ids if frame.student_ids is not None else np.full(len(frame), -1)
-        for sid, emotion in zip(ids.tolist(), top.tolist()):
+        for sid, emotion in zip(frame.ids_or_unknown().tolist(), top.tolist(), strict=True):
             if sid <= 0:
                 continue
             st = self.students.get(sid)
@@ -73,7 +111,7 @@ class LessonRecord:
             st.last_s = frame.time_s
             st.frames += 1
             st.counts[emotion] += 1
-            st.timeline.append((frame.time_s, emotion))
+            st.runs.add(frame.time_s, emotion)
 
     def class_shares(self, second: int) -> np.ndarray:
         """Share of face observations per emotion in one second (zeros when no face was seen)."""

@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.frame import FaceFrame
 from ..core.io import atomic_write_bytes
 from ..labels import colour_bgr
 from .record import LessonRecord
+from .sink import SinkBase
 
 
 def _rgb(label: str) -> tuple[float, float, float]:
@@ -41,18 +43,15 @@ def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Pa
     ax_class.set_ylabel("share of faces")
     ax_class.set_title(title or "Class emotion distribution over time", fontsize=10)
     for row, sid in enumerate(students):
-        timeline = record.students[sid].timeline
-        times = np.array([t for t, _ in timeline])
-        emotions = [e for _, e in timeline]
-        widths = np.diff(np.append(times, times[-1] + (np.median(np.diff(times)) if len(times) > 1 else 0.04)))
-        ax_students.broken_barh(list(zip(times, np.maximum(widths, 0.04))), (row - 0.4, 0.8),
+        starts, ends, emotions = record.students[sid].runs.arrays()
+        ax_students.broken_barh(list(zip(starts, np.maximum(ends - starts, 0.04), strict=True)), (row - 0.4, 0.8),
                                 facecolors=[colours[e] for e in emotions])
     ax_students.set_yticks(range(len(students)), [record.display_name(s) for s in students], fontsize=7)
     ax_students.set_ylim(-0.6, max(len(students), 1) - 0.4)
     ax_students.invert_yaxis()
     ax_students.set_xlabel("time (s)")
     ax_students.set_ylabel("students")
-    fig.legend(handles=[Patch(color=c, label=name) for c, name in zip(colours, record.labels)],
+    fig.legend(handles=[Patch(color=c, label=name) for c, name in zip(colours, record.labels, strict=False)],
                loc="upper right", ncol=4, fontsize=7, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, 0.93))
     buf = io.BytesIO()
@@ -61,3 +60,17 @@ def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Pa
     path = Path(path)
     atomic_write_bytes(path, buf.getvalue())
     return path
+
+
+class TimelineSink(SinkBase):
+    """Draws the lesson's timeline PNG from the record when closed (a plot is redrawn whole, so
+    drawing it once at the end costs nothing per frame)."""
+
+    def __init__(self, path: str | Path, record: LessonRecord, title: str = "") -> None:
+        self.path, self.record, self.title = Path(path), record, title
+
+    def write(self, faces: FaceFrame, image_bgr: np.ndarray | None = None) -> None:
+        """Nothing per frame: the record (an earlier sink) already holds what the plot shows."""
+
+    def close(self) -> None:
+        save_timeline(self.record, self.path, self.title)

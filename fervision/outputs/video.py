@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,7 +18,9 @@ import av
 import cv2
 import numpy as np
 
+from ..core.frame import FaceFrame
 from ..errors import FervisionError
+from .sink import SinkBase
 
 _END = object()
 
@@ -132,8 +135,29 @@ class H264Writer:
         os.replace(self.partial, self.path)
         return self.path
 
-    def __enter__(self) -> "H264Writer":
+    def __enter__(self) -> H264Writer:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class AnnotatedVideoSink(SinkBase):
+    """The annotated video: every frame (analysed or not) drawn with ``draw`` and encoded to H.264.
+
+    ``time_origin`` is subtracted from frame times (a recording started mid-lesson starts at 0)."""
+
+    every_frame = True
+
+    def __init__(self, path: str | Path, fps: float, size: tuple[int, int],
+                 draw: Callable[[np.ndarray, FaceFrame], np.ndarray], audio_from: str | Path | None = None,
+                 time_origin: float = 0.0) -> None:
+        self.draw, self.time_origin = draw, time_origin
+        self.writer = H264Writer(path, fps, size, audio_from=audio_from)
+        self.path = self.writer.path
+
+    def write(self, faces: FaceFrame, image_bgr: np.ndarray) -> None:
+        self.writer.write(self.draw(image_bgr, faces), faces.time_s - self.time_origin)
+
+    def close(self) -> None:
+        self.writer.close()

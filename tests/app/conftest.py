@@ -6,12 +6,12 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before Qt is imported by pytest-qt
 
-import pytest  # noqa: E402
-from PySide6.QtCore import QSettings  # noqa: E402
+import pytest
+from PySide6.QtCore import QSettings
 
-from fervision.engine.config import PipelineConfig  # noqa: E402
+from fervision.engine.config import PipelineConfig
 
-from ..conftest import ROOT  # noqa: E402
+from ..conftest import ROOT
 
 SAMPLE = ROOT / "assets" / "sample_pexels.mp4"
 

@@ -5,7 +5,8 @@ import numpy as np
 
 from fervision.bench.detection import format_scores, score_detector
 from fervision.bench.pipeline import bench_video, format_bench
-from fervision.engine.frame import FaceFrame
+from fervision.core.frame import FaceFrame
+from fervision.engine.config import PipelineConfig
 from fervision.outputs.video import H264Writer
 
 from ..conftest import ROOT
@@ -35,9 +36,9 @@ def test_video_bench_reports_every_stage(tmp_path):
     with H264Writer(clip, 10.0, (image.shape[1], image.shape[0])) as w:
         for i in range(8):
             w.write(image, i / 10)
-    b = bench_video(clip, device="cpu", max_frames=8)
+    b = bench_video(clip, PipelineConfig(device="cpu"), max_frames=8)
     assert b.frames == 8 and b.faces == 8 and b.source_fps == 10.0
-    assert {"decode (wait)", "detect", "track", "recognise", "draw", "encode (wait + finish)"} <= set(b.stages)
+    assert {"decode (wait)", "detect", "track", "recognise", "smooth", "draw + encode (wait)", "encode (finish)"} <= set(b.stages)
     assert b.pipeline_fps > 0 and b.decode_only_fps > 0
     # CPU defaults: detect frames 0 and 1 (to confirm the new face), 3 and 6; one reading in 0.8 s
     assert b.work == {"detector runs": 4, "recognition batches": 1, "faces read": 1}

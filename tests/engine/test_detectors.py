@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
+from fervision.core.boxes import crop_faces
 from fervision.engine.detectors import create_detector, list_detectors
-from fervision.engine.frame import crop_faces
-from fervision.engine.still import read_image
+from fervision.engine.sources import read_image
 
 from ..conftest import ROOT, shared_path
 
@@ -44,12 +44,12 @@ def test_crops_are_clipped_to_the_image():
     assert crops[1].shape[0] >= 1 and crops[1].shape[1] >= 1
 
 
-def test_yunet_is_the_default_and_ships_with_the_repo():
+def test_yunet_is_the_default_and_ships_in_the_package():
     from fervision.engine.detectors import DEFAULT_DETECTOR
     from fervision.engine.detectors.yunet import find_yunet
 
     assert DEFAULT_DETECTOR == "yunet"
-    assert find_yunet().parent == ROOT / "checkpoints"
+    assert find_yunet().parent == ROOT / "fervision" / "checkpoints"
     frame = create_detector()(read_image(ROOT / "assets" / "sample_face_pexels.jpg"))
     assert len(frame) == 1 and frame.confidence[0] >= 0.7
 
@@ -63,11 +63,15 @@ def test_yunet_counts_on_real_photos():
     assert len(dogs) <= 1 and np.all(dogs.confidence < 0.8)
 
 
-def test_missing_yunet_file_is_one_sentence(tmp_path):
+def test_missing_yunet_file_is_one_sentence(tmp_path, monkeypatch):
     from fervision.engine.detectors.yunet import find_yunet
     from fervision.errors import FervisionError
 
-    assert find_yunet(ROOT / "checkpoints" / "face_detection_yunet_2023mar.onnx").is_file()
+    shipped = ROOT / "fervision" / "checkpoints" / "face_detection_yunet_2023mar.onnx"
+    assert find_yunet(shipped) == shipped
+    monkeypatch.setenv("FERVISION_YUNET", str(shipped))
+    assert find_yunet(search=[]) == shipped  # the environment variable comes before the package's file
+    monkeypatch.delenv("FERVISION_YUNET")
     monkey_root = tmp_path / "fresh"
     monkey_root.mkdir()
     with pytest.raises(FervisionError, match="needs its model file"):
@@ -85,7 +89,7 @@ def test_tiles_cover_the_frame_with_overlap():
 
 
 def test_nms_keeps_the_best_of_overlapping_boxes():
-    from fervision.engine.detectors.nms import nms
+    from fervision.core.boxes import nms
 
     boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], np.float32)
     assert nms(boxes, np.array([0.5, 0.9, 0.7])).tolist() == [1, 2]
@@ -105,8 +109,8 @@ def test_tiling_finds_faces_the_whole_frame_misses():
 
 
 def test_faces_below_the_minimum_size_are_dropped():
+    from fervision.core.frame import FaceFrame
     from fervision.engine.detectors import SizeFilter
-    from fervision.engine.frame import FaceFrame
 
     boxes = np.array([[0, 0, 10, 10], [0, 0, 16, 16], [5, 5, 45, 25]], np.float32)  # sizes 10, 16, 28.3
     fake = lambda image: FaceFrame(xyxy=boxes.copy(), confidence=np.array([0.9, 0.8, 0.7], np.float32))  # noqa: E731

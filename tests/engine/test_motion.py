@@ -1,7 +1,8 @@
 import cv2
 import numpy as np
 
-from fervision.engine.motion import CameraMotion, warp_boxes
+from fervision.core.boxes import warp_boxes
+from fervision.engine.motion import CameraMotion
 
 from ..conftest import ROOT
 

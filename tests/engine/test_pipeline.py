@@ -1,8 +1,8 @@
 import cv2
 import numpy as np
 
+from fervision.core.frame import FaceFrame
 from fervision.engine.config import PipelineConfig, build_pipeline
-from fervision.engine.frame import FaceFrame
 from fervision.engine.sources import VideoFrame
 
 
@@ -19,14 +19,14 @@ class CountingDetector:
 
 def test_detects_every_nth_frame_and_confirms_new_faces_at_once():
     pipeline = build_pipeline(PipelineConfig(device="cpu", detect_every=3))
-    pipeline.detector = CountingDetector()
+    pipeline.stage("detect").detector = detector = CountingDetector()
     image = np.zeros((100, 100, 3), np.uint8)
     ids = []
     for i in range(7):
         ids.append(int(pipeline.process(VideoFrame(image, i / 10, i)).student_ids[0]))
     # frame 0: new face (-1), so frame 1 is detected too and confirms it; then frames 3 and 6.
     assert ids == [-1, 1, 1, 1, 1, 1, 1]
-    assert pipeline.detector.calls == 4
+    assert detector.calls == 4
     pipeline.restart()
     assert pipeline.process(VideoFrame(image, 9.0, 90)).student_ids[0] == -1  # a new face after a seek ...
     assert pipeline.process(VideoFrame(image, 9.1, 91)).student_ids[0] == 2  # ... gets the next number
@@ -34,7 +34,7 @@ def test_detects_every_nth_frame_and_confirms_new_faces_at_once():
 
 def test_reading_made_before_confirmation_is_kept_not_repeated():
     pipeline = build_pipeline(PipelineConfig(device="cpu", detect_every=3, max_faces_per_frame=0))
-    pipeline.detector = CountingDetector()
+    pipeline.stage("detect").detector = CountingDetector()
     recognizer, read = pipeline.recognizer, []
     predict = recognizer.predict
     recognizer.predict = lambda crops: read.append(len(crops)) or predict(crops)
@@ -69,7 +69,7 @@ def _squares(*boxes):
 
 def test_a_new_face_is_confirmed_by_looking_only_around_it():
     pipeline = build_pipeline(PipelineConfig(device="cpu", detect_every=3))
-    pipeline.detector = detector = BlobDetector()
+    pipeline.stage("detect").detector = detector = BlobDetector()
     seated, newcomer = (100, 100, 140, 140), (170, 100, 210, 140)  # side by side, 30 px apart
     frames = [pipeline.process(VideoFrame(_squares(seated), 0.0, 0)),
               pipeline.process(VideoFrame(_squares(seated), 0.1, 1)),  # confirms the seated face

@@ -1,6 +1,7 @@
 import numpy as np
 
-from fervision.engine.tracking import StudentTracker, box_iou, share_inside
+from fervision.core.boxes import box_iou, share_inside
+from fervision.engine.tracking import StudentTracker
 
 
 def _box(cx, cy, s=40):

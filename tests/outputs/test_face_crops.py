@@ -1,7 +1,7 @@
 import cv2
 import numpy as np
 
-from fervision.engine.frame import FaceFrame
+from fervision.core.frame import FaceFrame
 from fervision.outputs.face_crops import FaceCropSink
 
 
@@ -9,7 +9,7 @@ def _frame(t, ids, top):
     """Two faces; ``top`` is each one's top emotion (of happiness, sadness)."""
     probs = np.array([[0.9, 0.1] if e == "happiness" else [0.2, 0.8] for e in top], np.float32)
     return FaceFrame(xyxy=np.array([[10, 10, 30, 40], [50, 10, 70, 30]], np.float32), confidence=np.ones(2, np.float32),
-                     time_s=t, student_ids=np.array(ids), probs=probs, labels=["happiness", "sadness"])
+                     time_s=t, student_ids=np.array(ids), data={"expression": probs}, labels=["happiness", "sadness"])
 
 
 def test_one_crop_per_confirmed_student_per_interval_sorted_by_guess(tmp_path):

@@ -3,7 +3,8 @@ import csv
 import av
 import numpy as np
 
-from fervision.engine.frame import FaceFrame
+from fervision.core.frame import FaceFrame
+from fervision.engine.signals.expression import ExpressionSignal
 from fervision.outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink, faces_header
 from fervision.outputs.overlay import draw_faces
 from fervision.outputs.record import LessonRecord
@@ -13,6 +14,7 @@ from fervision.outputs.video import H264Writer
 from ..conftest import ROOT, shared_path
 
 LABELS = ["neutral", "happiness", "sadness"]
+SIGNALS = [ExpressionSignal(LABELS)]
 
 
 def _frame(index, t, ids, tops):
@@ -21,7 +23,7 @@ def _frame(index, t, ids, tops):
         probs[i, top] = 0.8
     xyxy = np.array([[10 + 50 * i, 10, 50 + 50 * i, 50] for i in range(len(ids))], np.float32).reshape(-1, 4)
     return FaceFrame(xyxy=xyxy, confidence=np.full(len(ids), 0.9, np.float32), time_s=t, index=index,
-                     student_ids=np.array(ids), probs=probs, labels=LABELS)
+                     student_ids=np.array(ids), data={"expression": probs}, labels=LABELS)
 
 
 def _read(path):
@@ -32,16 +34,16 @@ def _read(path):
 def test_csv_sinks_schema_and_incremental_rows(tmp_path):
     record = LessonRecord(LABELS)
     frames = [_frame(0, 0.0, [1, 2], [1, 0]), _frame(1, 0.5, [1, 2], [1, 2]), _frame(2, 1.2, [1, -1], [2, 0])]
-    with FacesCsvSink(tmp_path / "f.csv", LABELS) as fs, ClassCsvSink(tmp_path / "c.csv", record) as cs, \
+    with FacesCsvSink(tmp_path / "f.csv", SIGNALS) as fs, ClassCsvSink(tmp_path / "c.csv", record) as cs, \
             StudentsCsvSink(tmp_path / "s.csv", record) as ss:
         for i, fr in enumerate(frames):
             record.add(fr)
             for sink in (fs, cs, ss):
-                sink.write(fr)
+                sink.write(fr, None)
             if i == 1:  # written as we go: an interrupted run keeps finished frames
                 assert len(_read(tmp_path / "f.csv")) == 1 + 4
     faces = _read(tmp_path / "f.csv")
-    assert faces[0] == faces_header(LABELS)
+    assert faces[0] == faces_header(SIGNALS)
     assert faces[0][-3:] == ["p_neutral", "p_happiness", "p_sadness"]
     assert faces[1][:3] == ["0", "0.000", "1"] and faces[1][8] == "happiness"
     assert len(faces) == 1 + 6
@@ -60,8 +62,8 @@ def test_csv_sinks_schema_and_incremental_rows(tmp_path):
 def test_overlay_draws_and_blurs():
     image = np.random.default_rng(0).integers(0, 256, (100, 200, 3), dtype=np.uint8)
     frame = _frame(0, 0.0, [1], [1])
-    drawn = draw_faces(image, frame)
-    blurred = draw_faces(image, frame, blur=True)
+    drawn = draw_faces(image, frame, SIGNALS)
+    blurred = draw_faces(image, frame, SIGNALS, blur=True)
     assert drawn.shape == image.shape and not np.array_equal(drawn, image)
     inner = (slice(25, 45), slice(20, 40))
     assert np.array_equal(drawn[inner], image[inner])  # inside the box stays sharp ...
@@ -102,11 +104,11 @@ def test_overlay_names_highlight_and_labels_at_the_edge():
     image = np.zeros((100, 200, 3), np.uint8)
     frame = _frame(0, 0.0, [1, 2], [1, 0])
     frame.xyxy[0] = [-5, 0, 30, 40]  # a face cut by the frame's top-left corner
-    plain = draw_faces(image, frame)
-    named = draw_faces(image, frame, names={2: "Ana"})
+    plain = draw_faces(image, frame, SIGNALS)
+    named = draw_faces(image, frame, SIGNALS, names={2: "Ana"})
     assert not np.array_equal(plain, named)  # the name widens student 2's label
     assert np.array_equal(plain[:, :50], named[:, :50])  # student 1 is drawn the same
-    highlighted = draw_faces(image, frame, highlight=2)
+    highlighted = draw_faces(image, frame, SIGNALS, highlight=2)
     ring = highlighted[5:55, 55]  # left of student 2's box (x1 = 60)
     assert (ring == 255).all(axis=1).any()  # the white outer frame
     assert not (plain[5:55, 55] == 255).all(axis=1).any()

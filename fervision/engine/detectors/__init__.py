@@ -3,11 +3,12 @@ image to a :class:`~fervision.engine.frame.FaceFrame` with ``xyxy`` and ``confid
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 import numpy as np
 
-from ..frame import FaceFrame
+from ...core.frame import FaceFrame
 
 
 class FaceDetector(Protocol):

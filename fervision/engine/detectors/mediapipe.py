@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from ..frame import FaceFrame
+from ...core.frame import FaceFrame
 from . import register_detector
 
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..frame import FaceFrame
-from .nms import nms
+from ...core.boxes import nms
+from ...core.frame import FaceFrame
 
 
 def tile_windows(width: int, height: int, grid: int, overlap: float = 0.2) -> list[tuple[int, int, int, int]]:

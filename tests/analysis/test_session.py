@@ -4,8 +4,8 @@ import cv2
 import numpy as np
 import pytest
 
+from fervision.analysis.session import AnalysisSession
 from fervision.engine.config import PipelineConfig, build_pipeline
-from fervision.engine.session import AnalysisSession
 from fervision.engine.sources import VideoFrame
 from fervision.outputs.csv_sinks import class_header, faces_header, students_header
 
@@ -46,7 +46,7 @@ def test_rename_and_export_use_annotate_formats(session_with_frames, tmp_path):
                                                 "lesson_timeline.png"}
     labels = session.record.labels
     faces = _rows(paths["faces"])
-    assert faces[0] == faces_header(labels) and len(faces) == 1 + 30
+    assert faces[0] == faces_header(session.pipeline.signals) and len(faces) == 1 + 30
     students = _rows(paths["students"])
     assert students[0] == students_header(labels) and students[1][:2] == ["1", "Ana María"]
     assert _rows(paths["class"])[0] == class_header(labels) and len(_rows(paths["class"])) == 1 + 3
@@ -57,7 +57,7 @@ def test_rename_and_export_use_annotate_formats(session_with_frames, tmp_path):
 
 def test_switching_pipeline_keeps_the_record_and_the_student_numbering(session_with_frames):
     session = session_with_frames
-    tracker = session.pipeline.tracker
+    tracker = session.pipeline.stage("track").tracker
     other = build_pipeline(PipelineConfig(device="cpu", min_face_px=20), recognizer=session.pipeline.recognizer)
     assert session.use_pipeline(other) is False  # same labels: nothing starts afresh
-    assert session.pipeline is other and other.tracker is tracker and len(session.frames) == 30
+    assert session.pipeline is other and other.stage("track").tracker is tracker and session.record.frames == 30

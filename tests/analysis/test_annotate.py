@@ -4,8 +4,9 @@ import av
 import cv2
 import pytest
 
+from fervision.analysis.annotate import annotate
 from fervision.cli import main
-from fervision.engine.annotate import annotate
+from fervision.engine.config import PipelineConfig
 from fervision.outputs.video import H264Writer
 
 from ..conftest import ROOT, shared_path
@@ -30,7 +31,7 @@ def sample_clip(tmp_path_factory):
 
 
 def test_annotate_writes_every_output(sample_clip, tmp_path):
-    result = annotate(str(sample_clip), tmp_path, device="cpu", progress=False)
+    result = annotate(str(sample_clip), PipelineConfig(device="cpu"), tmp_path, progress=False)
     out = result.outputs
     assert set(out) == {"faces", "students", "class", "video", "timeline"}
     assert out["video"].name == "lesson_annotated.mp4" and out["timeline"].name == "lesson_timeline.png"
@@ -49,14 +50,14 @@ def test_annotate_writes_every_output(sample_clip, tmp_path):
 
 
 def test_stride_analyses_fewer_frames_but_keeps_the_video(sample_clip, tmp_path):
-    result = annotate(str(sample_clip), tmp_path, device="cpu", stride=5, progress=False)
+    result = annotate(str(sample_clip), PipelineConfig(device="cpu"), tmp_path, stride=5, progress=False)
     assert result.frames == 15 and result.processed == 3
     assert len(_rows(result.outputs["faces"])) == 3
 
 
 def test_save_faces_keeps_one_crop_per_student_per_interval(sample_clip, tmp_path):
     """Opt-in face crops, sorted into folders by the model's guess, cut as the recogniser cuts them."""
-    result = annotate(str(sample_clip), tmp_path, device="cpu", save_faces_every=0.5, progress=False)
+    result = annotate(str(sample_clip), PipelineConfig(device="cpu"), tmp_path, save_faces_every=0.5, progress=False)
     crops = sorted(result.outputs["face_crops"].glob("*/*.jpg"))
     assert result.outputs["face_crops"] == tmp_path / "lesson_face_crops"
     assert [c.name for c in crops] == sorted(f"lesson_s1_t{t:08.2f}.jpg" for t in (0.1, 0.6, 1.1))
@@ -68,13 +69,13 @@ def test_save_faces_keeps_one_crop_per_student_per_interval(sample_clip, tmp_pat
 
 def test_real_clips(tmp_path):
     media = shared_path("data", "media")
-    one = annotate(str(media / "single_face.mp4"), tmp_path, device="cpu", progress=False)
+    one = annotate(str(media / "single_face.mp4"), PipelineConfig(device="cpu"), tmp_path, progress=False)
     assert one.students == 1
     # no_face.mp4 ends on a blurred cartoon title that BlazeFace scores 0.60-0.69 as a face;
     # at a 0.7 threshold the clip has no face at all.
-    none = annotate(str(media / "no_face.mp4"), tmp_path, device="cpu", min_face_score=0.7, progress=False)
+    none = annotate(str(media / "no_face.mp4"), PipelineConfig(device="cpu", min_face_score=0.7), tmp_path, progress=False)
     assert none.students == 0 and _rows(none.outputs["faces"]) == []
-    leaving = annotate(str(media / "face_noface.mov"), tmp_path, device="cpu", stride=2, progress=False)
+    leaving = annotate(str(media / "face_noface.mov"), PipelineConfig(device="cpu"), tmp_path, stride=2, progress=False)
     rows = _rows(leaving.outputs["faces"])
     assert leaving.students == 1 and 0 < len(rows) < leaving.processed
     with av.open(str(leaving.outputs["video"])) as c:
@@ -83,10 +84,10 @@ def test_real_clips(tmp_path):
 
 def test_image_inputs(tmp_path):
     photo = shared_path("data", "media", "multi_face.jpg")
-    result = annotate(str(photo), tmp_path, device="cpu", progress=False)
+    result = annotate(str(photo), PipelineConfig(device="cpu"), tmp_path, progress=False)
     assert result.students == 5 and (tmp_path / "multi_face_annotated.jpg").is_file()
     assert "video" not in result.outputs
-    saved = annotate(str(photo), tmp_path / "crops", device="cpu", save_faces_every=2, progress=False)
+    saved = annotate(str(photo), PipelineConfig(device="cpu"), tmp_path / "crops", save_faces_every=2, progress=False)
     names = sorted(p.name for p in saved.outputs["face_crops"].glob("*/*.jpg"))
     assert names == [f"multi_face_face{i}.jpg" for i in range(5)]  # a still: every face, numbered
 
@@ -104,7 +105,7 @@ def test_cli_bad_inputs(tmp_path, sample_clip, capsys):
 def test_classroom_students_keep_one_id_for_the_whole_clip(tmp_path):
     """classroom_pan_720p: 22 students, a slow pan/zoom, a person walking past twice."""
     clip = shared_path("data", "media", "classroom_pan_720p.mp4")
-    result = annotate(str(clip), tmp_path, device="cpu", stride=2, progress=False)
+    result = annotate(str(clip), PipelineConfig(device="cpu"), tmp_path, stride=2, progress=False)
     students = _rows(result.outputs["students"])
     assert 18 <= len(students) <= 22
     # nobody gets a second id after a walk-past: every id was there from the start
@@ -113,8 +114,7 @@ def test_classroom_students_keep_one_id_for_the_whole_clip(tmp_path):
 
 
 def test_detecting_every_third_frame_keeps_ids_and_rows(sample_clip, tmp_path):
-    result = annotate(str(sample_clip), tmp_path, device="cpu", detect_every=3, max_faces_per_frame=0,
-                      progress=False)
+    result = annotate(str(sample_clip), PipelineConfig(device="cpu", detect_every=3, max_faces_per_frame=0), tmp_path, progress=False)
     faces = _rows(result.outputs["faces"])
     assert result.processed == 15 and len(faces) == 15  # every frame still gets its row
     assert {r["student_id"] for r in faces[3:]} == {"1"}

@@ -1,0 +1,178 @@
+"""An analysis session: the pipeline, the sinks and the lesson record, for a UI.
+
+The desktop app processes frames on a worker thread and reads summaries on the UI thread;
+this class is the meeting point, with a lock around the shared record. It streams: each frame
+goes through the same sinks as ``annotate`` (the record, and ``faces.csv`` spooled to a private
+temporary file), and only bounded summaries stay in memory, so an hour-long session costs what
+a minute does. It knows nothing of Qt, so it is tested (and usable) without a window.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..core.frame import FaceFrame
+from ..engine.pipeline import Pipeline
+from ..engine.sources import VideoFrame
+from ..engine.stages import TrackStage
+from ..outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink
+from ..outputs.record import LessonRecord
+from ..outputs.sink import Sink, SinkBase
+from ..outputs.timeline import save_timeline
+from .loop import FrameLoop
+
+CURRENT_WINDOW_S = 2.0
+"""The "current" class distribution and a student's current emotion cover this many seconds."""
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    student_id: int
+    name: str
+    current: str  # top emotion now, or "" when not in view
+    dominant: str
+    seen_s: float
+
+
+@dataclass(frozen=True)
+class SessionSnapshot:
+    labels: list[str]
+    seconds: np.ndarray  # [n] start of each second in the chart window
+    shares: np.ndarray  # [n, k] share of faces per emotion in that second
+    current: np.ndarray  # [k] share over the last CURRENT_WINDOW_S
+    faces_now: int
+    students: list[StudentRow]
+
+
+class _Locked(SinkBase):
+    """Writes to ``sink`` holding ``lock`` (the UI thread reads the record meanwhile)."""
+
+    def __init__(self, sink: Sink, lock: threading.Lock) -> None:
+        self.sink, self.lock, self.name = sink, lock, type(sink).__name__
+
+    def write(self, faces: FaceFrame, image_bgr: np.ndarray) -> None:
+        with self.lock:
+            self.sink.write(faces, image_bgr)
+
+
+class AnalysisSession:
+    """``process`` a frame (worker thread); ``snapshot``, ``rename``, ``export`` from anywhere.
+
+    ``add_sink``/``remove_sink`` attach outputs the user turns on and off (a recording, face crops);
+    ``close()`` when done (it removes the spooled table)."""
+
+    def __init__(self, pipeline: Pipeline, name: str = "session") -> None:
+        self.name = name
+        self.lock = threading.Lock()
+        self._spool = Path(tempfile.mkdtemp(prefix="fervision-session-"))
+        self.loop = FrameLoop(pipeline)
+        self._start_record(pipeline, names={})
+        self._now = 0.0
+        self._faces_now = 0
+
+    @property
+    def pipeline(self) -> Pipeline:
+        return self.loop.pipeline
+
+    def _start_record(self, pipeline: Pipeline, names: dict[int, str]) -> None:
+        """A new record and spooled ``faces.csv`` (the columns follow the pipeline's signals)."""
+        for sink in getattr(self, "_own_sinks", []):
+            self.loop.remove(sink)
+        self.record = LessonRecord(pipeline.labels)
+        self.record.names = names
+        self._faces_csv = FacesCsvSink(self._spool / "faces.csv", pipeline.signals)
+        self._own_sinks: list[Sink] = [_Locked(self.record, self.lock), self._faces_csv]
+        self.loop.sinks[:0] = self._own_sinks
+
+    def process(self, frame: VideoFrame) -> FaceFrame:
+        faces = self.loop.step(frame)
+        with self.lock:
+            self._now, self._faces_now = faces.time_s, len(faces)
+        return faces
+
+    def add_sink(self, sink: Sink) -> None:
+        self.loop.sinks.append(sink)
+
+    def remove_sink(self, sink: Sink) -> None:
+        """Stop writing to ``sink`` and close it."""
+        self.loop.remove(sink)
+
+    def use_pipeline(self, pipeline: Pipeline) -> bool:
+        """Switch model/detector mid-session, keeping the students being followed and their numbering;
+        returns True when the record had to start afresh because the new model reads other emotions."""
+        old_track, new_track = self.pipeline.stage("track"), pipeline.stage("track")
+        if isinstance(old_track, TrackStage) and isinstance(new_track, TrackStage):
+            new_track.tracker = old_track.tracker
+        with self.lock:
+            self.loop.pipeline = pipeline
+            if list(pipeline.labels) == self.record.labels:
+                return False
+        self._start_record(pipeline, names=self.names())
+        return True
+
+    def rename(self, student_id: int, name: str) -> None:
+        with self.lock:
+            self.record.rename(student_id, name)
+
+    def names(self) -> dict[int, str]:
+        with self.lock:
+            return dict(self.record.names)
+
+    def snapshot(self, window_s: float = 300.0) -> SessionSnapshot:
+        """What the charts and the students table show: the last ``window_s`` seconds and every student."""
+        with self.lock:
+            record, now = self.record, self._now
+            seconds = np.array(sorted(s for s in record.seconds if now - window_s < s + 1 and s <= now), np.float64)
+            k = len(record.labels)
+            shares = np.stack([record.class_shares(int(s)) for s in seconds]) if len(seconds) else np.zeros((0, k))
+            recent = [record.seconds[s].counts for s in record.seconds if now - CURRENT_WINDOW_S < s <= now]
+            counts = np.sum(recent, axis=0) if recent else np.zeros(k)
+            current = counts / counts.sum() if counts.sum() else np.zeros(k)
+            rows = []
+            for sid in sorted(record.students):
+                st = record.students[sid]
+                in_view = now - st.last_s <= CURRENT_WINDOW_S
+                rows.append(StudentRow(sid, record.names.get(sid, ""),
+                                       record.labels[st.runs.last] if in_view else "",
+                                       record.dominant(sid), st.seen_s))
+            return SessionSnapshot(list(record.labels), seconds, shares, current, self._faces_now, rows)
+
+    def student_timeline(self, student_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(run starts, run ends, top-emotion indices) of one student, for their timeline plot."""
+        with self.lock:
+            st = self.record.students.get(student_id)
+            if st is None:
+                return np.zeros(0), np.zeros(0), np.zeros(0, np.int64)
+            return st.runs.arrays()
+
+    def export(self, folder: str | Path, stem: str | None = None) -> dict[str, Path]:
+        """The three CSVs and the timeline PNG of the session so far (``fervision annotate``'s formats).
+
+        Each file is written under a temporary name and renamed, so an export that fails half-way
+        never leaves a truncated file where a good one was."""
+        folder, stem = Path(folder), stem or self.name
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {kind: folder / f"{stem}_{kind}.csv" for kind in ("faces", "students", "class")}
+        partial = {kind: path.with_name(path.name + ".partial") for kind, path in paths.items()}
+        shutil.copyfile(self._faces_csv.path, partial["faces"])  # every row is flushed as it is written
+        with self.lock:
+            ClassCsvSink(partial["class"], self.record).close()  # closing writes every complete second
+            StudentsCsvSink(paths["students"], self.record).close()  # already atomic
+            for kind in ("faces", "class"):
+                os.replace(partial[kind], paths[kind])
+            paths["timeline"] = save_timeline(self.record, folder / f"{stem}_timeline.png",
+                                              title=f"{stem}: class emotion distribution")
+        return paths
+
+    def close(self) -> None:
+        """Close every sink and remove the spooled table."""
+        for sink in list(self.loop.sinks):
+            self.loop.remove(sink)
+        shutil.rmtree(self._spool, ignore_errors=True)
