@@ -2,13 +2,18 @@
 
 The checkpoint decides the preprocessing (colour, resolution, normalisation), so callers
 pass raw crops of any size and never need to know how the model was trained.
+
+The shipped checkpoints are package data in ``fervision/checkpoints/`` (found with
+:mod:`importlib.resources`, so a plain ``pip install`` has them too); ``$FERVISION_CHECKPOINTS``
+names another folder to use instead.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -23,9 +28,10 @@ DEFAULT_CHECKPOINT = "efficientnet_lite0_ferplus"
 
 
 def checkpoint_dir() -> Path:
-    """Where shipped checkpoints live: ``$FERVISION_CHECKPOINTS`` or the repository's ``checkpoints/``."""
+    """Where shipped checkpoints live: ``$FERVISION_CHECKPOINTS`` or the package's ``checkpoints/`` folder."""
     env = os.environ.get("FERVISION_CHECKPOINTS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "checkpoints"
+    # An installed or checked-out package is a folder on disk, so its resources are plain paths.
+    return Path(env) if env else Path(str(resources.files("fervision") / "checkpoints"))
 
 
 def list_checkpoints() -> list[str]:
@@ -39,7 +45,7 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
     path = Path(name_or_path)
     if path.suffix == ".safetensors" or path.exists():
         return path
-    with_suffix = path.with_name(path.name + ".safetensors")  # e.g. `checkpoints/<name>`
+    with_suffix = path.with_name(path.name + ".safetensors")  # e.g. `runs/<name>/best`
     if with_suffix.is_file():
         return with_suffix
     name = DEFAULT_CHECKPOINT if str(name_or_path) == "default" else str(name_or_path)
@@ -63,7 +69,8 @@ class ExpressionRecognizer:
         self.tta_flip = tta_flip
 
     @classmethod
-    def from_checkpoint(cls, path_or_name: str | Path = "default", device: str = "auto", **kwargs: object) -> "ExpressionRecognizer":
+    def from_checkpoint(cls, path_or_name: str | Path = "default", device: str = "auto",
+                        **kwargs: object) -> ExpressionRecognizer:
         """Load a checkpoint file or a shipped one by name (``"default"``, ``"nca_mobilenet_ferplus"``, …)."""
         dev = resolve_device(device)
         model, meta = load_checkpoint(resolve_checkpoint(path_or_name), map_location=dev)

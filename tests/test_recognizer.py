@@ -19,8 +19,8 @@ POSED = {  # file -> the expression the person poses
 def test_default_and_shipped_checkpoints_resolve():
     assert DEFAULT_CHECKPOINT in list_checkpoints()
     assert resolve_checkpoint("default").stem == DEFAULT_CHECKPOINT
-    shipped = ROOT / "checkpoints" / f"{DEFAULT_CHECKPOINT}.safetensors"
-    assert resolve_checkpoint(ROOT / "checkpoints" / DEFAULT_CHECKPOINT) == shipped  # suffix left off
+    shipped = ROOT / "fervision" / "checkpoints" / f"{DEFAULT_CHECKPOINT}.safetensors"
+    assert resolve_checkpoint(ROOT / "fervision" / "checkpoints" / DEFAULT_CHECKPOINT) == shipped  # suffix left off
     with pytest.raises(CheckpointError, match="shipped ones are"):
         resolve_checkpoint("no_such_model")
 
@@ -56,7 +56,7 @@ def _posed_face_crops():
 def test_default_reads_the_posed_faces_plausibly():
     crops = _posed_face_crops()
     rec = ExpressionRecognizer.from_checkpoint("default", device="cpu")
-    probs = dict(zip(crops, rec.predict(list(crops.values()))))
+    probs = dict(zip(crops, rec.predict(list(crops.values())), strict=True))
     top = {k: rec.labels[int(p.argmax())] for k, p in probs.items()}
     top2 = {k: {rec.labels[i] for i in np.argsort(-p)[:2]} for k, p in probs.items()}
     assert top["happiness"] == "happiness"

@@ -1,30 +1,30 @@
 """OpenCV's YuNet face detector (``cv2.FaceDetectorYN``), the default detector.
 
-Its ONNX file (232 KB, MIT licence, from opencv_zoo) ships in ``checkpoints/``. The file is
-looked up in this order: the ``model_path`` option, ``$FERVISION_YUNET``, ``checkpoints/``,
-then ``../shared/models/`` beside the repository.
+Its ONNX file (232 KB, MIT licence, from opencv_zoo) ships as package data in
+``fervision/checkpoints/``. The file is looked up in this order: the ``model_path`` option,
+``$FERVISION_YUNET``, then the package's ``checkpoints/`` folder (found with :mod:`importlib.resources`).
 """
 
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import cv2
 import numpy as np
 
+from ...core.frame import FaceFrame
 from ...errors import FervisionError
-from ..frame import FaceFrame
 from . import register_detector
 
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"
 
 
 def find_yunet(model_path: str | Path | None = None, search: list[Path] | None = None) -> Path:
-    """The YuNet ONNX file; ``search`` replaces the default places after ``model_path``."""
-    root = Path(__file__).resolve().parents[3]
+    """The YuNet ONNX file; ``search`` replaces the package folder after ``model_path`` and ``$FERVISION_YUNET``."""
     if search is None:
-        search = [root / "checkpoints" / YUNET_FILE, root.parent / "shared" / "models" / YUNET_FILE]
+        search = [Path(str(resources.files("fervision") / "checkpoints" / YUNET_FILE))]
     candidates = [model_path, os.environ.get("FERVISION_YUNET"), *search]
     for c in candidates:
         if c and Path(c).is_file():
