@@ -16,7 +16,7 @@ import numpy as np
 
 from ...core.frame import FaceFrame
 from ...errors import FervisionError
-from . import register_detector
+from . import FaceDetector, register_detector
 
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"
 
@@ -66,7 +66,7 @@ class YuNetDetector:
 
 @register_detector("yunet")
 def yunet_detector(model_path: str | None = None, min_confidence: float = 0.7, tiles: int = 1,
-                   max_side: int | None = 1280) -> object:
+                   max_side: int | None = 1280) -> FaceDetector:
     """The default: 0.7 is the threshold with >= 90 % recall on faces >= 24 px in our benchmark (README)."""
     from .tiling import TiledDetector
 
