@@ -36,7 +36,10 @@ def checkpoint_dir() -> Path:
 
 def list_checkpoints() -> list[str]:
     """Names of the shipped checkpoints (file stems in :func:`checkpoint_dir`)."""
-    folder = checkpoint_dir()
+    return _names_in(checkpoint_dir())
+
+
+def _names_in(folder: Path) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.safetensors")) if folder.is_dir() else []
 
 
@@ -49,11 +52,22 @@ def resolve_checkpoint(name_or_path: str | Path) -> Path:
     if with_suffix.is_file():
         return with_suffix
     name = DEFAULT_CHECKPOINT if str(name_or_path) == "default" else str(name_or_path)
-    candidate = checkpoint_dir() / f"{name}.safetensors"
+    folder = checkpoint_dir()
+    candidate = folder / f"{name}.safetensors"
     if not candidate.is_file():
-        known = ", ".join(["default", *list_checkpoints()])
-        raise CheckpointError(f"No checkpoint named {name_or_path!r}; shipped ones are: {known}.")
+        raise CheckpointError(_unknown_checkpoint_message(str(name_or_path), folder))
     return candidate
+
+
+def _unknown_checkpoint_message(name: str, folder: Path) -> str:
+    """One sentence naming the checkpoints that really are in ``folder``, or where none were found."""
+    shipped = _names_in(folder)
+    known = (["default"] if DEFAULT_CHECKPOINT in shipped else []) + shipped
+    asked = f"{name!r} ({DEFAULT_CHECKPOINT})" if name == "default" else repr(name)
+    where = f"{folder}" + (" (from $FERVISION_CHECKPOINTS)" if os.environ.get("FERVISION_CHECKPOINTS") else "")
+    if not known:
+        return f"No checkpoint named {asked}: no .safetensors checkpoints found in {where}."
+    return f"No checkpoint named {asked} in {where}; shipped ones are: {', '.join(known)}."
 
 
 class ExpressionRecognizer:

@@ -4,7 +4,7 @@ import pytest
 
 from fervision import ExpressionRecognizer
 from fervision.errors import CheckpointError
-from fervision.recognizer import DEFAULT_CHECKPOINT, list_checkpoints, resolve_checkpoint
+from fervision.recognizer import DEFAULT_CHECKPOINT, checkpoint_dir, list_checkpoints, resolve_checkpoint
 
 from .conftest import ROOT, shared_path
 
@@ -23,6 +23,31 @@ def test_default_and_shipped_checkpoints_resolve():
     assert resolve_checkpoint(ROOT / "fervision" / "checkpoints" / DEFAULT_CHECKPOINT) == shipped  # suffix left off
     with pytest.raises(CheckpointError, match="shipped ones are"):
         resolve_checkpoint("no_such_model")
+
+
+def test_unknown_name_lists_the_checkpoints_that_really_exist(tmp_path, monkeypatch):
+    monkeypatch.delenv("FERVISION_CHECKPOINTS", raising=False)
+    monkeypatch.chdir(tmp_path)  # names are tried as paths first
+    folder = ROOT / "fervision" / "checkpoints"
+    assert checkpoint_dir() == folder
+    with pytest.raises(CheckpointError) as err:
+        resolve_checkpoint("no_such_model")
+    known = ", ".join(["default", *list_checkpoints()])
+    assert str(err.value) == f"No checkpoint named 'no_such_model' in {folder}; shipped ones are: {known}."
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    monkeypatch.setenv("FERVISION_CHECKPOINTS", str(empty))
+    assert list_checkpoints() == []
+    with pytest.raises(CheckpointError) as err:
+        resolve_checkpoint("default")
+    assert str(err.value) == (f"No checkpoint named 'default' ({DEFAULT_CHECKPOINT}): no .safetensors checkpoints "
+                              f"found in {empty} (from $FERVISION_CHECKPOINTS).")
+
+    (empty / "mine.safetensors").write_bytes(b"")  # without the default file, "default" is not offered
+    with pytest.raises(CheckpointError) as err:
+        resolve_checkpoint("default")
+    assert str(err.value).endswith("; shipped ones are: mine.")
 
 
 @pytest.mark.parametrize("name", list_checkpoints())
