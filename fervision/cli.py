@@ -124,7 +124,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     output = args.output or str(Path(args.checkpoint).with_suffix("")) + f"_{args.dataset}_{args.split}"
     tta = None if args.tta_flip is None else args.tta_flip == "on"
     report = evaluate_checkpoint(args.checkpoint, args.dataset, args.data, args.split, args.device, tta, output)
-    print(f"{args.checkpoint} on {args.dataset}/{args.split} (n={report['n']}, flip TTA {'on' if report['tta_flip'] else 'off'})")
+    tta_used = "on" if report["tta_flip"] else "off"
+    print(f"{args.checkpoint} on {args.dataset}/{args.split} (n={report['n']}, flip TTA {tta_used})")
     print(f"accuracy {100 * report['accuracy']:.2f} %   macro-F1 {100 * report['macro_f1']:.2f} %   "
           f"mean recall {100 * report['mean_recall']:.2f} %")
     print("per-class recall: " + "  ".join(f"{k} {100 * v['recall']:.1f}" for k, v in report["per_class"].items()))
@@ -219,6 +220,11 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "memory":
+        from .bench.memory import bench_memory, format_memory
+
+        print(format_memory(bench_memory(faces=args.faces, minutes=args.minutes, fps=args.fps)))
+        return 0
     if args.what == "detect":
         from .bench.detection import bench_detectors, format_scores
 
@@ -300,16 +306,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_annotate)
 
     p = sub.add_parser("gui", help="open the desktop app (without a display: annotate SOURCE instead)")
-    p.add_argument("source", nargs="?", help="video file, image file or folder, or a camera index (default: the last one)")
+    p.add_argument("source", nargs="?",
+                   help="video file, image file or folder, or a camera index (default: the last one)")
     p.add_argument("--model", help="checkpoint to start with (default: the last one used)")
     p.add_argument("--device", help="auto, cpu or cuda (default: the last one used)")
     p.add_argument("--output", help="default folder for exports and recordings (and for annotate without a display)")
-    p.add_argument("--screenshot", help="save a screenshot to this PNG once SCREENSHOT_AFTER frames were shown, then quit")
+    p.add_argument("--screenshot",
+                   help="save a screenshot to this PNG once SCREENSHOT_AFTER frames were shown, then quit")
     p.add_argument("--screenshot-after", type=int, default=60, metavar="FRAMES")
     p.set_defaults(func=cmd_gui)
 
-    p = sub.add_parser("bench", help="benchmarks: face detection accuracy/speed, end-to-end video throughput")
-    p.add_argument("what", choices=["detect", "video"])
+    p = sub.add_parser("bench", help="benchmarks: face detection accuracy/speed, end-to-end video throughput, "
+                                     "memory over a long app session")
+    p.add_argument("what", choices=["detect", "video", "memory"])
     p.add_argument("--data", help="detect: folder with ground_truth.json; video: a video file")
     p.add_argument("--model", default="default")
     p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list_detectors())
@@ -318,6 +327,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-frames", type=int, default=300)
     p.add_argument("--detect-every", type=int, help="as for annotate (default: 3 on a CPU, 1 on a GPU)")
     p.add_argument("--max-faces-per-frame", type=int, help="as for annotate (default: 0 on a CPU, -1 on a GPU)")
+    p.add_argument("--faces", type=int, default=30, help="memory: students in the synthetic lesson")
+    p.add_argument("--minutes", type=float, default=60.0, help="memory: length of the synthetic lesson")
+    p.add_argument("--fps", type=float, default=10.0, help="memory: analysed frames per second")
     p.set_defaults(func=cmd_bench)
 
     p = sub.add_parser("train", help="train a registered model on FERPlus, RAF-DB or an image folder")
@@ -331,7 +343,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ema", type=float, default=0.0, help="EMA decay of weights (0 = off)")
     p.add_argument("--teacher", help="checkpoint to distil from (knowledge distillation)")
     p.add_argument("--teacher-targets", metavar="NPZ",
-                   help="offline distillation: mix these teacher probabilities (`fervision teacher-targets`) into the targets")
+                   help="offline distillation: mix these teacher probabilities (`fervision teacher-targets`) "
+                        "into the targets")
     p.add_argument("--init", help="start from a fervision checkpoint (fine-tuning; classes it knows keep their "
                                   "classifier rows); or an encoder.safetensors written by `fervision pretrain`; or, "
                                   "for efficientnet_lite0, ImageNet weights ('imagenet': the "
@@ -344,7 +357,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--time-budget-min", type=float, help="fit the number of epochs into this many minutes")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("pretrain", help="self-supervised FCMAE pre-training of a ConvNeXt on the training faces (no labels)")
+    p = sub.add_parser("pretrain",
+                       help="self-supervised FCMAE pre-training of a ConvNeXt on the training faces (no labels)")
     _add_run_options(p, model_help="convnextv2_pico or convnextv2_pico_csa", output_default="runs/MODEL_fcmae",
                      data_help="dataset folder (its train split; labels are not used)", epochs=50,
                      option_help="model option, repeatable; fine-tuning must use the same ones")

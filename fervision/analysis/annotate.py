@@ -90,9 +90,10 @@ def annotate(source_spec: str, config: PipelineConfig | None = None, output: str
                   stack.enter_context(StudentsCsvSink(paths["students"], record))]
         if save_faces_every is not None:
             paths["face_crops"] = folder / f"{stem}_face_crops"
+            photos = _photo_stems(source) if isinstance(source, ImageSource) else None
             sinks.append(stack.enter_context(FaceCropSink(
                 paths["face_crops"], stem, pipeline.recognizer.meta.preprocessing.crop_margin,
-                every_s=save_faces_every, still_names=_photo_stems(source) if isinstance(source, ImageSource) else None)))
+                every_s=save_faces_every, still_names=photos)))
         if isinstance(source, VideoFileSource):
             paths["video"] = folder / f"{stem}_annotated.mp4"
             sinks.append(stack.enter_context(AnnotatedVideoSink(paths["video"], source.fps or 25.0,

@@ -123,10 +123,12 @@ def format_scores(scores: list[DetectionScore]) -> str:
     lines = [head, "|---|---|---|---|---|---|---|"]
     for s in scores:
         lines.append(
-            f"| {s.name} | {100 * s.recall('<24'):.1f} % | {100 * s.recall('24-48'):.1f} % | {100 * s.recall('>=48'):.1f} % | "
+            f"| {s.name} | {100 * s.recall('<24'):.1f} % | {100 * s.recall('24-48'):.1f} % | "
+            f"{100 * s.recall('>=48'):.1f} % | "
             f"{100 * s.recall_24_plus:.1f} % | {100 * s.precision:.1f} % | {s.ms_per_image:.0f} |"
         )
     if scores:
         t = scores[0].total
-        lines.append(f"\n{scores[0].images} images; faces per size bucket: " + ", ".join(f"{k}: {v}" for k, v in t.items()))
+        buckets = ", ".join(f"{k}: {v}" for k, v in t.items())
+        lines.append(f"\n{scores[0].images} images; faces per size bucket: {buckets}")
     return "\n".join(lines)

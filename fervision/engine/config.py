@@ -7,7 +7,7 @@ of the product always analyse a video the same way.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import FervisionError
 from .detectors import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX, create_detector
@@ -41,7 +41,7 @@ class PipelineConfig:
     camera_motion: bool = False
     signals: tuple[str, ...] = ("expression",)  # registered per-face signals read on each face
 
-    def with_(self, **changes: object) -> PipelineConfig:
+    def with_(self, **changes: Any) -> PipelineConfig:
         return replace(self, **changes)
 
     def speed_settings(self, device_type: str) -> tuple[int, int | None]:
@@ -61,8 +61,8 @@ class PipelineConfig:
             faces = None
         return every, faces
 
-    def detector_options(self) -> dict[str, object]:
-        options: dict[str, object] = {"min_size": self.min_face_px}
+    def detector_options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"min_size": self.min_face_px}
         if self.min_face_score is not None:
             options["min_confidence"] = self.min_face_score
         if self.tiles > 1:

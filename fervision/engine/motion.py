@@ -36,7 +36,7 @@ class CameraMotion:
         corners = cv2.goodFeaturesToTrack(prev, self.max_corners, 0.01, 7)
         if corners is None or len(corners) < self.min_inliers:
             return IDENTITY.copy()
-        moved, status, _ = cv2.calcOpticalFlowPyrLK(prev, grey, corners, None)
+        moved, status, _ = cv2.calcOpticalFlowPyrLK(prev, grey, corners, None)  # type: ignore[call-overload]  # None is allowed (OpenCV allocates)
         ok = status.ravel() == 1
         if ok.sum() < self.min_inliers:
             return IDENTITY.copy()

@@ -70,12 +70,12 @@ class Pipeline:
     @property
     def labels(self) -> list[str]:
         """The expression labels (empty when no expression is read)."""
-        return next((list(s.labels) for s in self.signals if s.name == "expression"), [])
+        return next((list(getattr(s, "labels", [])) for s in self.signals if s.name == "expression"), [])
 
     @property
     def recognizer(self) -> ExpressionRecognizer:
         """The expression signal's recogniser."""
         for signal in self.signals:
             if signal.name == "expression":
-                return signal.recognizer  # type: ignore[attr-defined, no-any-return]
+                return signal.recognizer  # type: ignore[attr-defined]
         raise LookupError("this pipeline reads no expression")

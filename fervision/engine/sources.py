@@ -15,12 +15,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import cv2
 import numpy as np
 
 from ..errors import FervisionError
 
+SourceT = TypeVar("SourceT", bound="Source")
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 _END = object()
 
@@ -63,7 +65,7 @@ class Source:
     def close(self) -> None:
         pass
 
-    def __enter__(self) -> Source:
+    def __enter__(self: SourceT) -> SourceT:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -52,14 +52,16 @@ class DetectStage:
         self._last: FaceFrame | None = None  # the frame returned last; the tracker writes its ids onto it
 
     def __call__(self, faces: FaceFrame, image_bgr: np.ndarray) -> FaceFrame:
-        scheduled = self._last is None or self._frames % self.every == 0
+        last = self._last
+        scheduled = last is None or last.student_ids is None or self._frames % self.every == 0
         self._frames += 1
-        if scheduled or self._last.student_ids is None:
+        if scheduled or last is None or last.student_ids is None:
             found = self.detector(image_bgr)
             self.counts["detector runs"] += 1
         else:
-            found = self._held()
-            if (found.student_ids < 0).any():
+            found = FaceFrame(xyxy=last.xyxy.copy(), confidence=last.confidence.copy(),
+                              student_ids=last.student_ids.copy())
+            if bool(np.any(last.student_ids < 0)):
                 found = self._detect_near_new_faces(image_bgr, found)
         found.time_s, found.index, found.labels = faces.time_s, faces.index, faces.labels
         self._last = found
@@ -72,11 +74,6 @@ class DetectStage:
 
     def reset(self) -> None:
         self._frames, self._last = 0, None
-
-    def _held(self) -> FaceFrame:
-        last = self._last
-        assert last is not None and last.student_ids is not None
-        return FaceFrame(xyxy=last.xyxy.copy(), confidence=last.confidence.copy(), student_ids=last.student_ids.copy())
 
     def _detect_near_new_faces(self, image: np.ndarray, held: FaceFrame) -> FaceFrame:
         """Confirmed faces keep their held boxes (the tracker counts them as seen in this frame);

@@ -85,7 +85,8 @@ class ClassCsvSink(_CsvFile):
     def _flush_until(self, second: int) -> None:
         for s in sorted(k for k in self.record.seconds if self._next <= k < second):
             st = self.record.seconds[s]
-            self._writer.writerow([s, f"{st.faces / max(st.frames, 1):.2f}", *[f"{v:.4f}" for v in self.record.class_shares(s)]])
+            shares = [f"{v:.4f}" for v in self.record.class_shares(s)]
+            self._writer.writerow([s, f"{st.faces / max(st.frames, 1):.2f}", *shares])
             self._next = s + 1
         self._file.flush()
 

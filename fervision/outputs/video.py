@@ -129,7 +129,7 @@ class H264Writer:
                 self._copy_audio()
         finally:
             self._container.close()
-            self._container = None
+            self._container = None  # type: ignore[assignment]  # closed: later calls return at once
         if self._error is not None:
             raise FervisionError(f"video encoding failed ({self._error}).")
         os.replace(self.partial, self.path)

@@ -11,7 +11,7 @@ import os
 import numpy as np
 
 from ...core.frame import FaceFrame
-from . import register_detector
+from .registry import FaceDetector, register_detector
 
 
 class MediaPipeDetector:
@@ -52,7 +52,7 @@ class MediaPipeDetector:
 
 
 @register_detector("mediapipe")
-def mediapipe_detector(model: str = "full", min_confidence: float = 0.5, tiles: int = 1) -> object:
+def mediapipe_detector(model: str = "full", min_confidence: float = 0.5, tiles: int = 1) -> FaceDetector:
     """``tiles=N`` also runs BlazeFace on an N×N grid of overlapping tiles (for small faces)."""
     from .tiling import TiledDetector
 

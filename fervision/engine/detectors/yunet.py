@@ -16,7 +16,7 @@ import numpy as np
 
 from ...core.frame import FaceFrame
 from ...errors import FervisionError
-from . import FaceDetector, register_detector
+from .registry import FaceDetector, register_detector
 
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ...core.boxes import crop_faces
 from ...core.frame import EXPRESSION, FaceFrame
-from . import register_signal
+from .registry import register_signal
 
 if TYPE_CHECKING:
     from ...recognizer import ExpressionRecognizer
@@ -22,8 +22,8 @@ if TYPE_CHECKING:
 
 class ExpressionSignal:
     name = "expression"
-    keys = (EXPRESSION,)
-    smoothed = (EXPRESSION,)
+    keys: tuple[str, ...] = (EXPRESSION,)
+    smoothed: tuple[str, ...] = (EXPRESSION,)
 
     def __init__(self, labels: list[str], recognizer: ExpressionRecognizer | None = None) -> None:
         """Without a ``recognizer`` it only formats (columns, overlay text) and cannot read."""
