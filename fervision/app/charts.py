@@ -97,7 +97,8 @@ class CurrentBars(pg.PlotWidget):
             self.getAxis("left").setTicks([[(i, label) for i, label in enumerate(self.labels)]])
             self.setYRange(-0.5, len(self.labels) - 0.5, padding=0)
         self.heights = np.asarray(snapshot.current, np.float64)
-        self.bars.setOpts(width=self.heights)
+        if self.bars is not None:  # none yet while the snapshot has no labels
+            self.bars.setOpts(width=self.heights)
 
 
 class StudentTimeline(pg.PlotWidget):

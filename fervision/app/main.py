@@ -23,6 +23,7 @@ def run_gui(source: str | None = None, config: PipelineConfig | None = None, out
             screenshot: str | None = None, screenshot_after: int = 60) -> int:
     """Open the window; with ``screenshot`` it saves the screen after ``screenshot_after`` frames and quits."""
     from PySide6.QtCore import QSettings, QTimer
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     from .window import MainWindow
@@ -53,7 +54,7 @@ def run_gui(source: str | None = None, config: PipelineConfig | None = None, out
                 return
             # On a real (or virtual X) screen grab what the screen shows where the window is;
             # the offscreen platform has no screen, only the widget's own rendering.
-            if app.platformName() == "xcb":
+            if QGuiApplication.platformName() == "xcb":
                 window.repaint()
                 frame = window.frameGeometry()
                 image = window.screen().grabWindow(0, frame.x(), frame.y(), frame.width(), frame.height())
@@ -62,7 +63,7 @@ def run_gui(source: str | None = None, config: PipelineConfig | None = None, out
             else:
                 image = window.grab()
             image.save(str(screenshot))
-            window.confirm_discard = lambda: True  # a screenshot run has nothing to export
+            window.ask_before_discard = False  # a screenshot run has nothing to export
             window.close()
 
         timer = QTimer(window, interval=500)

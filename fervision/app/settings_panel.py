@@ -111,7 +111,7 @@ class SettingsPanel(QWidget):
     def _on_model(self, _: int) -> None:
         choice = self.model.currentText()
         if choice == OTHER_FILE:
-            path, _ = QFileDialog.getOpenFileName(self, "Open a checkpoint", "", "Checkpoints (*.safetensors)")
+            path, _filter = QFileDialog.getOpenFileName(self, "Open a checkpoint", "", "Checkpoints (*.safetensors)")
             if not path:
                 self.model.setCurrentText(self._config.model)
                 return

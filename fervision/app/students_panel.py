@@ -35,7 +35,9 @@ class StudentsTable(QTableWidget):
         self.itemSelectionChanged.connect(self._on_selection)
 
     def student_at(self, row: int) -> int:
-        return int(self.item(row, 0).text())
+        item = self.item(row, 0)
+        assert item is not None, "update_rows gives every row its ID item"
+        return int(item.text())
 
     def row_of(self, student_id: int) -> int | None:
         return self._rows.get(student_id)
@@ -53,8 +55,9 @@ class StudentsTable(QTableWidget):
                     self._set(row, 0, str(student.student_id))
                     self.setItem(row, NAME_COLUMN, QTableWidgetItem(student.name))
                 elif not (editing and self.currentRow() == row):
-                    if self.item(row, NAME_COLUMN).text() != student.name:
-                        self.item(row, NAME_COLUMN).setText(student.name)
+                    name = self.item(row, NAME_COLUMN)
+                    if name is not None and name.text() != student.name:
+                        name.setText(student.name)
                 self._set(row, 2, student.current, student.current)
                 self._set(row, 3, student.dominant, student.dominant)
                 self._set(row, 4, mmss(student.seen_s))

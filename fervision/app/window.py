@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 
@@ -35,7 +37,6 @@ from .settings_panel import SettingsPanel
 from .students_panel import StudentsTable, mmss
 from .video_view import VideoView
 from .worker import AnalysisWorker, FramePacket, SourceInfo
-import contextlib
 
 RESPONSIBLE_USE = ("Reminder: emotion recognition in schools is prohibited in the EU (AI Act, art. 5(1)(f)) "
                    "except for medical or safety reasons. Labels describe facial expressions, not feelings, "
@@ -43,6 +44,17 @@ RESPONSIBLE_USE = ("Reminder: emotion recognition in schools is prohibited in th
 VIDEO_FILTER = "Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.m4v " + " ".join(
     f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 SPEEDS = ("0.25×", "0.5×", "1×", "1.5×", "2×", "4×")
+
+
+def _saved_bool(settings: QSettings, key: str, default: bool) -> bool:
+    """A saved flag; ``type=bool`` has QSettings read the "true"/"false" strings of INI files as a bool."""
+    return bool(settings.value(key, default, type=bool))
+
+
+def _saved_float(settings: QSettings, key: str, default: float) -> float:
+    """A saved number; ``type=float`` has QSettings convert what the file holds (as text in INI files)."""
+    value = settings.value(key, default, type=float)
+    return float(value) if isinstance(value, (int, float)) else default
 
 
 class MessageBar(QFrame):
@@ -55,10 +67,12 @@ class MessageBar(QFrame):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        close = QToolButton(text="×")
+        close = QToolButton()
+        close.setText("×")
         close.clicked.connect(self.hide)
         layout.addWidget(self.label, 1)
         layout.addWidget(close)
+        self.row_layout = layout
         self.kind = ""
         self.hide()
 
@@ -79,8 +93,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("fervision")
         self.setAcceptDrops(True)
         config = config or self._saved_config()
-        keep_real_time = self.settings.value("playback/keep_real_time", True, type=bool)
-        self.chart_window_s = float(self.settings.value("chart/window_s", 300.0, type=float))
+        keep_real_time = _saved_bool(self.settings, "playback/keep_real_time", True)
+        self.chart_window_s = _saved_float(self.settings, "chart/window_s", 300.0)
 
         self.worker = AnalysisWorker(config, keep_real_time=keep_real_time)
         self.source: SourceInfo | None = None
@@ -92,6 +106,7 @@ class MainWindow(QMainWindow):
         self._processing_s = 0.0
         self._exported_frames = 0
         self._slider_held = False
+        self.ask_before_discard = True  # False: close or switch sources without asking to export
 
         self._build_ui(config, keep_real_time)
         self._connect_worker()
@@ -112,10 +127,11 @@ class MainWindow(QMainWindow):
     def _build_ui(self, config: PipelineConfig, keep_real_time: bool) -> None:
         toolbar = self.addToolBar("Playback")
         toolbar.setObjectName("playback")
-        self.open_action = QAction("Open…", self, shortcut=QKeySequence.StandardKey.Open)
+        self.open_action = QAction("Open…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Open))
         self.open_action.triggered.connect(self.choose_file)
         toolbar.addAction(self.open_action)
-        self.camera_button = QToolButton(text="Camera", popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.camera_button = QToolButton(popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.camera_button.setText("Camera")
         self.camera_menu = QMenu(self.camera_button)
         self.camera_menu.aboutToShow.connect(self._fill_camera_menu)
         self.camera_button.setMenu(self.camera_menu)
@@ -124,7 +140,8 @@ class MainWindow(QMainWindow):
         self.play_action = QAction("Play", self, shortcut=QKeySequence(Qt.Key.Key_Space), enabled=False)
         self.play_action.triggered.connect(self.toggle_play)
         toolbar.addAction(self.play_action)
-        self.seek = QSlider(Qt.Orientation.Horizontal, enabled=False)
+        self.seek = QSlider(Qt.Orientation.Horizontal)
+        self.seek.setEnabled(False)
         self.seek.setRange(0, 0)
         self.seek.setMinimumWidth(240)
         self.seek.sliderPressed.connect(lambda: setattr(self, "_slider_held", True))
@@ -161,11 +178,11 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 4)
         self.reminder = MessageBar()
-        if not self.settings.value("responsible_use/acknowledged", False, type=bool):
+        if not _saved_bool(self.settings, "responsible_use/acknowledged", False):
             self.reminder.show_message(RESPONSIBLE_USE, "notice")
             ok = QPushButton("Understood")
             ok.clicked.connect(self._acknowledge_reminder)
-            self.reminder.layout().insertWidget(1, ok)
+            self.reminder.row_layout.insertWidget(1, ok)
         layout.addWidget(self.reminder)
         self.messages = MessageBar()
         layout.addWidget(self.messages)
@@ -200,7 +217,8 @@ class MainWindow(QMainWindow):
         self._dock("Settings", self.settings_panel, Qt.DockWidgetArea.RightDockWidgetArea)
 
         self.status_text = QLabel("No source")
-        self.busy_bar = QProgressBar(maximumWidth=120, maximum=0)
+        self.busy_bar = QProgressBar(maximum=0)
+        self.busy_bar.setMaximumWidth(120)
         self.busy_label = QLabel()
         self.busy_bar.hide()
         self.statusBar().addWidget(self.status_text, 1)
@@ -236,7 +254,7 @@ class MainWindow(QMainWindow):
         self.worker.open(str(spec))
 
     def choose_file(self) -> None:
-        start = self.settings.value("source/last_folder", str(Path.home()))
+        start = str(self.settings.value("source/last_folder", str(Path.home())))
         path, _ = QFileDialog.getOpenFileName(self, "Open a video or image", start, VIDEO_FILTER)
         if path:
             self.settings.setValue("source/last_folder", str(Path(path).parent))
@@ -248,7 +266,13 @@ class MainWindow(QMainWindow):
         if not cameras:
             self.camera_menu.addAction("No camera found").setEnabled(False)
         for index in cameras:
-            self.camera_menu.addAction(f"Camera {index}", lambda i=index: self.open_source(str(i)))
+            self.camera_menu.addAction(f"Camera {index}", self._camera_opener(index))
+
+    def _camera_opener(self, index: int) -> Callable[[], None]:
+        def open_camera() -> None:
+            self.open_source(str(index))
+
+        return open_camera
 
     def toggle_play(self) -> None:
         if self.play_action.text() == "Pause":
@@ -413,7 +437,7 @@ class MainWindow(QMainWindow):
 
     def confirm_discard(self) -> bool:
         """Ask before a new source or quitting would drop a session that was never exported."""
-        if not self.has_unexported_data():
+        if not self.ask_before_discard or not self.has_unexported_data():
             return True
         answer = QMessageBox.question(
             self, "Discard this session?",

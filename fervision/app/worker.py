@@ -216,6 +216,7 @@ class AnalysisWorker(QThread):
                 return
 
     def _next_frame(self) -> VideoFrame | None:
+        assert self._frames is not None, "run() asks for a frame only while _active()"
         try:
             return next(self._frames)
         except StopIteration:

@@ -28,7 +28,7 @@ def make_window(qtbot, settings):
 
     def make(config=None, **kwargs):
         window = MainWindow(settings, config=config or PipelineConfig(device="cpu"), **kwargs)
-        qtbot.addWidget(window, before_close_func=lambda w: setattr(w, "confirm_discard", lambda: True))
+        qtbot.addWidget(window, before_close_func=lambda w: setattr(w, "ask_before_discard", False))
         window.show()
         return window
 
