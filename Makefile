@@ -1,6 +1,6 @@
 # Two entry points, each creating/updating the virtual environment on its own:
 #   make run   - open the app on the bundled sample video (no display: annotate it into runs/sample)
-#   make test  - run the test suite
+#   make test  - lint (ruff), type-check (mypy) and run the test suite
 PYTHON ?= python3
 VENV ?= .venv
 STAMP := $(VENV)/.installed-stamp
@@ -17,4 +17,6 @@ run: $(STAMP)
 	$(VENV)/bin/fervision gui assets/sample_pexels.mp4 --output runs/sample
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check fervision tests
+	$(VENV)/bin/mypy
 	$(VENV)/bin/python -m pytest -q

@@ -116,12 +116,22 @@ def cmd_teacher_targets(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_report_prefix(checkpoint: Path, dataset: str, split: str) -> str:
+    """Beside the checkpoint, except for a shipped one: never into the installed package."""
+    from .recognizer import checkpoint_dir
+
+    stem = f"{checkpoint.stem}_{dataset}_{split}"
+    if checkpoint.resolve().parent == checkpoint_dir().resolve():
+        return str(Path("runs") / "eval" / stem)
+    return str(checkpoint.with_name(stem))
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from .recognizer import resolve_checkpoint
     from .training import evaluate_checkpoint
 
     args.checkpoint = str(resolve_checkpoint(args.checkpoint))
-    output = args.output or str(Path(args.checkpoint).with_suffix("")) + f"_{args.dataset}_{args.split}"
+    output = args.output or _eval_report_prefix(Path(args.checkpoint), args.dataset, args.split)
     tta = None if args.tta_flip is None else args.tta_flip == "on"
     report = evaluate_checkpoint(args.checkpoint, args.dataset, args.data, args.split, args.device, tta, output)
     tta_used = "on" if report["tta_flip"] else "off"
