@@ -16,7 +16,8 @@ def test_bad_input_is_one_sentence_and_exit_2(tmp_path, capsys):
     assert main(["eval", str(tmp_path / "nope.safetensors"), "--data", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("fervision: No checkpoint file") and "\n" not in err
-    assert main(["train", "--model", "nca_mobilenet", "--data", str(tmp_path / "missing"), "--output", str(tmp_path / "r")]) == 2
+    missing = str(tmp_path / "missing")
+    assert main(["train", "--model", "nca_mobilenet", "--data", missing, "--output", str(tmp_path / "r")]) == 2
     assert "does not exist" in capsys.readouterr().err
 
 
@@ -30,11 +31,13 @@ def test_console_entry_point_runs_without_traceback(tmp_path):
 def test_recognize_writes_annotated_image_and_csv(tmp_path, capsys):
     from .conftest import ROOT
 
-    assert main(["recognize", str(ROOT / "assets" / "sample_face_pexels.jpg"), "--output", str(tmp_path), "--device", "cpu"]) == 0
+    photo = str(ROOT / "assets" / "sample_face_pexels.jpg")
+    assert main(["recognize", photo, "--output", str(tmp_path), "--device", "cpu"]) == 0
     assert "1 face(s)" in capsys.readouterr().out
     rows = (tmp_path / "sample_face_pexels_faces.csv").read_text().splitlines()
     assert rows[0].split(",")[:8] == ["face", "x1", "y1", "x2", "y2", "det_score", "emotion", "confidence"]
-    assert rows[0].split(",")[8:] == [f"p_{x}" for x in ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt")]
+    labels = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt")
+    assert rows[0].split(",")[8:] == [f"p_{x}" for x in labels]
     assert len(rows) == 2
     probs = [float(v) for v in rows[1].split(",")[8:]]
     assert abs(sum(probs) - 1) < 1e-3

@@ -39,7 +39,8 @@ def test_annotate_writes_every_output(sample_clip, tmp_path):
         v = c.streams.video[0]
         assert v.codec_context.name == "h264" and (v.width, v.height) == (640, 360) and v.frames == 15
     faces = _rows(out["faces"])
-    assert list(faces[0])[:10] == ["frame", "time_s", "student_id", "x1", "y1", "x2", "y2", "det_score", "emotion", "confidence"]
+    assert list(faces[0])[:10] == ["frame", "time_s", "student_id", "x1", "y1", "x2", "y2", "det_score", "emotion",
+                                   "confidence"]
     assert list(faces[0])[10:] == [f"p_{x}" for x in LABELS]
     assert len(faces) == 15 and {r["student_id"] for r in faces[1:]} == {"1"}
     students = _rows(out["students"])
@@ -73,7 +74,8 @@ def test_real_clips(tmp_path):
     assert one.students == 1
     # no_face.mp4 ends on a blurred cartoon title that BlazeFace scores 0.60-0.69 as a face;
     # at a 0.7 threshold the clip has no face at all.
-    none = annotate(str(media / "no_face.mp4"), PipelineConfig(device="cpu", min_face_score=0.7), tmp_path, progress=False)
+    none = annotate(str(media / "no_face.mp4"), PipelineConfig(device="cpu", min_face_score=0.7), tmp_path,
+                    progress=False)
     assert none.students == 0 and _rows(none.outputs["faces"]) == []
     leaving = annotate(str(media / "face_noface.mov"), PipelineConfig(device="cpu"), tmp_path, stride=2, progress=False)
     rows = _rows(leaving.outputs["faces"])
@@ -114,7 +116,8 @@ def test_classroom_students_keep_one_id_for_the_whole_clip(tmp_path):
 
 
 def test_detecting_every_third_frame_keeps_ids_and_rows(sample_clip, tmp_path):
-    result = annotate(str(sample_clip), PipelineConfig(device="cpu", detect_every=3, max_faces_per_frame=0), tmp_path, progress=False)
+    config = PipelineConfig(device="cpu", detect_every=3, max_faces_per_frame=0)
+    result = annotate(str(sample_clip), config, tmp_path, progress=False)
     faces = _rows(result.outputs["faces"])
     assert result.processed == 15 and len(faces) == 15  # every frame still gets its row
     assert {r["student_id"] for r in faces[3:]} == {"1"}

@@ -38,7 +38,8 @@ def test_video_bench_reports_every_stage(tmp_path):
             w.write(image, i / 10)
     b = bench_video(clip, PipelineConfig(device="cpu"), max_frames=8)
     assert b.frames == 8 and b.faces == 8 and b.source_fps == 10.0
-    assert {"decode (wait)", "detect", "track", "recognise", "smooth", "draw + encode (wait)", "encode (finish)"} <= set(b.stages)
+    stages = {"decode (wait)", "detect", "track", "recognise", "smooth", "draw + encode (wait)", "encode (finish)"}
+    assert stages <= set(b.stages)
     assert b.pipeline_fps > 0 and b.decode_only_fps > 0
     # CPU defaults: detect frames 0 and 1 (to confirm the new face), 3 and 6; one reading in 0.8 s
     assert b.work == {"detector runs": 4, "recognition batches": 1, "faces read": 1}
