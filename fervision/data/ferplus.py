@@ -15,6 +15,7 @@ label files this gives 25,045 / 3,191 / 3,137 train / valid / test faces.
 from __future__ import annotations
 
 import csv
+from itertools import zip_longest
 from pathlib import Path
 
 import cv2
@@ -79,7 +80,10 @@ def _from_fer2013_csv(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     images, votes = [], []
     with open(root / "fer2013.csv", newline="") as f_img, open(root / "fer2013new.csv", newline="") as f_lab:
         pix_rows, lab_rows = csv.DictReader(f_img), csv.DictReader(f_lab)
-        for pix, lab in zip(pix_rows, lab_rows):
+        for pix, lab in zip_longest(pix_rows, lab_rows):  # row i of one file is row i of the other
+            if pix is None or lab is None:
+                raise DataError(f"fer2013.csv and fer2013new.csv in {root} have different numbers of rows; "
+                                "they must list the same faces in the same order.")
             if lab["Usage"] != _FER2013_USAGE[split] or not lab["Image name"].strip():
                 continue
             px = np.array(pix["pixels"].split(), dtype=np.uint8)

@@ -44,7 +44,7 @@ def test_npz_layout(tmp_path):
     data = load_ferplus(tmp_path, "train", soft_labels=True)
     assert data.labels.tolist() == [0, 1, 7]
     assert data.images.shape == (3, 1, 48, 48)
-    assert data.soft.shape == (3, 8)
+    assert data.soft is not None and data.soft.shape == (3, 8)
     assert data.info["dropped"] == 3
 
 
@@ -53,7 +53,7 @@ def test_microsoft_folder_layout(tmp_path):
     folder.mkdir()
     with open(folder / "label.csv", "w", newline="") as f:
         w = csv.writer(f)
-        for i, (img, votes) in enumerate(zip(_images(6), VOTES)):
+        for i, (img, votes) in enumerate(zip(_images(6), VOTES, strict=True)):
             cv2.imwrite(str(folder / f"fer{i:07d}.png"), img)
             w.writerow([f"fer{i:07d}.png", "(0, 0, 48, 48)", *votes.tolist()])
     data = load_ferplus(tmp_path, "valid")
@@ -65,16 +65,21 @@ def test_original_fer2013_csv_layout(tmp_path):
     header = ["Usage", "Image name", "neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear",
               "contempt", "unknown", "NF"]
     usages = ["PrivateTest"] * 5 + ["Training"]
-    with open(tmp_path / "fer2013.csv", "w", newline="") as f_img, open(tmp_path / "fer2013new.csv", "w", newline="") as f_lab:
+    with (open(tmp_path / "fer2013.csv", "w", newline="") as f_img,
+          open(tmp_path / "fer2013new.csv", "w", newline="") as f_lab):
         wi, wl = csv.writer(f_img), csv.writer(f_lab)
         wi.writerow(["emotion", "pixels", "Usage"])
         wl.writerow(header)
-        for i, (img, votes, usage) in enumerate(zip(_images(6), VOTES, usages)):
+        for i, (img, votes, usage) in enumerate(zip(_images(6), VOTES, usages, strict=True)):
             wi.writerow([0, " ".join(map(str, img.flatten())), usage])
             wl.writerow([usage, f"fer{i:07d}.png" if i != 2 else "", *votes.tolist()])
     test = load_ferplus(tmp_path, "test")
     assert test.labels.tolist() == [0]  # row 2 has no image name (FERPlus dropped it)
     assert load_ferplus(tmp_path, "train").labels.tolist() == [7]
+    with open(tmp_path / "fer2013.csv", "a", newline="") as f_img:  # a face without its votes row
+        csv.writer(f_img).writerow([0, " ".join(["0"] * 48 * 48), "PrivateTest"])
+    with pytest.raises(DataError, match="different numbers of rows"):
+        load_ferplus(tmp_path, "test")
 
 
 def test_missing_or_unknown_layout_is_one_clear_error(tmp_path):
