@@ -9,9 +9,10 @@ metadata is written beside it as ``<name>.json``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from safetensors import SafetensorError, safe_open
@@ -66,7 +67,7 @@ class CheckpointMeta:
         return {"format": FORMAT, "format_version": FORMAT_VERSION, **d}
 
     @classmethod
-    def from_json(cls, d: dict[str, Any]) -> "CheckpointMeta":
+    def from_json(cls, d: dict[str, Any]) -> CheckpointMeta:
         pre = d["preprocessing"]
         pre = Preprocessing(**{**pre, "mean": tuple(pre["mean"]), "std": tuple(pre["std"])})
         return cls(
@@ -105,10 +106,12 @@ def _open(path: Path) -> tuple[CheckpointMeta, dict[str, torch.Tensor]]:
         with safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get(METADATA_KEY)
             if raw is None:
-                raise CheckpointError(f"{path} is a safetensors file but not a fervision checkpoint (no fervision metadata).")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}
+                raise CheckpointError(f"{path} is a safetensors file but not a fervision checkpoint "
+                                      "(no fervision metadata).")
+            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118  (safe_open has keys() but no __iter__)
     except (SafetensorError, OSError, ValueError) as exc:
-        raise CheckpointError(f"{path} is not a readable safetensors checkpoint (corrupt or wrong format: {exc}).") from None
+        raise CheckpointError(f"{path} is not a readable safetensors checkpoint "
+                              f"(corrupt or wrong format: {exc}).") from None
     try:
         data = json.loads(raw)
         if data.get("format") != FORMAT:
@@ -129,7 +132,8 @@ def label_columns(meta: CheckpointMeta, labels: Sequence[str], path: str | Path,
     classes, or in another order (class folders come sorted by name), can teach them."""
     missing = [name for name in labels if name not in meta.labels]
     if missing:
-        raise CheckpointError(f"{role} {path} does not predict {', '.join(missing)} (it predicts {', '.join(meta.labels)}).")
+        raise CheckpointError(f"{role} {path} does not predict {', '.join(missing)} "
+                              f"(it predicts {', '.join(meta.labels)}).")
     return [list(meta.labels).index(name) for name in labels]
 
 

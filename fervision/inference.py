@@ -26,7 +26,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     except RuntimeError:
         raise FervisionError(f"unknown device {device!r}; use auto, cpu, cuda or cuda:N.") from None
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise FervisionError(f"device {device!r} was asked for, but no CUDA GPU is available; use --device cpu or auto.")
+        raise FervisionError(f"device {device!r} was asked for, but no CUDA GPU is available; "
+                             "use --device cpu or auto.")
     return dev
 
 
@@ -55,7 +56,7 @@ def predict_tensor(
     if channels_last and not getattr(model, "_fervision_channels_last", False):
         with torch.no_grad():  # outside inference mode, so the weights stay trainable
             model.to(memory_format=torch.channels_last)
-        model._fervision_channels_last = True  # converting copies every weight: do it once
+        vars(model)["_fervision_channels_last"] = True  # converting copies every weight: do it once
     return _predict(model, images, pre, device, batch_size, tta_flip, channels_last)
 
 

@@ -12,7 +12,7 @@ FERPLUS_LABELS: tuple[str, ...] = (
 )
 """FERPlus's eight emotions, in the column order of ``fer2013new.csv``."""
 
-FERPLUS_VOTE_COLUMNS: tuple[str, ...] = FERPLUS_LABELS + ("unknown", "NF")
+FERPLUS_VOTE_COLUMNS: tuple[str, ...] = (*FERPLUS_LABELS, "unknown", "NF")
 """All ten vote columns of FERPlus (the last two are dropped by the majority protocol)."""
 
 RAFDB_LABELS: tuple[str, ...] = (

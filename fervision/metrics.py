@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +32,8 @@ def classification_report(y_true: np.ndarray, y_pred: np.ndarray, labels: Sequen
         "macro_f1": float(f1[present].mean()) if present.any() else 0.0,
         "mean_recall": float(recall[present].mean()) if present.any() else 0.0,
         "per_class": {
-            name: {"recall": float(recall[i]), "precision": float(precision[i]), "f1": float(f1[i]), "support": int(support[i])}
+            name: {"recall": float(recall[i]), "precision": float(precision[i]), "f1": float(f1[i]),
+                   "support": int(support[i])}
             for i, name in enumerate(labels)
         },
         "labels": list(labels),

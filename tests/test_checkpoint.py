@@ -4,7 +4,14 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from fervision.checkpoint import CheckpointMeta, Preprocessing, load_checkpoint, read_metadata, require_labels, save_checkpoint
+from fervision.checkpoint import (
+    CheckpointMeta,
+    Preprocessing,
+    load_checkpoint,
+    read_metadata,
+    require_labels,
+    save_checkpoint,
+)
 from fervision.errors import CheckpointError
 from fervision.models import create_model
 
@@ -71,7 +78,7 @@ def test_checkpoint_that_does_not_fit_its_model(tmp_path):
 def test_require_labels_refuses_other_classes_or_order():
     meta = _meta()
     require_labels(meta, list(meta.labels), "m.safetensors")  # same classes, same order: accepted
-    with pytest.raises(CheckpointError, match="teacher m.safetensors predicts"):
+    with pytest.raises(CheckpointError, match=r"teacher m\.safetensors predicts"):
         require_labels(meta, list(reversed(meta.labels)), "m.safetensors", role="teacher")
     with pytest.raises(CheckpointError, match="not the data's"):
         require_labels(meta, list(meta.labels)[:-1], "m.safetensors")

@@ -30,7 +30,7 @@ def test_adaptive_weighted_focal_loss_matches_a_hand_computation():
     gamma, alpha = 0.1, 0.5
     weights = [0.5, 0.75, 1.0, 0.75]
     total = 0.0
-    for row, y in zip(LOGITS.tolist(), TARGETS.tolist()):
+    for row, y in zip(LOGITS.tolist(), TARGETS.tolist(), strict=True):
         p = _softmax_row(row)[y]
         total += -weights[y] * alpha * (1 - p) ** gamma * math.log(p)
     expected = total / 4
@@ -53,7 +53,8 @@ def test_focal_with_gamma_zero_is_scaled_cross_entropy():
 def test_focal_down_weights_easy_examples_by_hand():
     gamma = 2.0
     expected = sum(
-        -(1 - _softmax_row(r)[y]) ** gamma * math.log(_softmax_row(r)[y]) for r, y in zip(LOGITS.tolist(), TARGETS.tolist())
+        -(1 - _softmax_row(r)[y]) ** gamma * math.log(_softmax_row(r)[y])
+        for r, y in zip(LOGITS.tolist(), TARGETS.tolist(), strict=True)
     ) / 4
     assert FocalLoss(gamma=gamma)(LOGITS, TARGETS).item() == pytest.approx(expected, rel=1e-6)
 
@@ -62,7 +63,8 @@ def test_cross_entropy_takes_distributions():
     onehot = F.one_hot(TARGETS, 4).float()
     assert CrossEntropy()(LOGITS, onehot).item() == pytest.approx(F.cross_entropy(LOGITS, TARGETS).item(), rel=1e-6)
     dist = torch.tensor([[0.5, 0.5, 0, 0]] * 4)
-    expected = sum(-0.5 * math.log(_softmax_row(r)[0]) - 0.5 * math.log(_softmax_row(r)[1]) for r in LOGITS.tolist()) / 4
+    expected = sum(-0.5 * math.log(_softmax_row(r)[0]) - 0.5 * math.log(_softmax_row(r)[1])
+                   for r in LOGITS.tolist()) / 4
     assert CrossEntropy()(LOGITS, dist).item() == pytest.approx(expected, rel=1e-6)
 
 
@@ -85,7 +87,7 @@ def test_adaptive_weighted_focal_loss_on_distributions_by_hand():
     gamma, alpha = 0.1, 0.5
     weights = [0.6, 0.775, 0.825, 0.8]
     total = 0.0
-    for row, q in zip(LOGITS.tolist(), SOFT.tolist()):
+    for row, q in zip(LOGITS.tolist(), SOFT.tolist(), strict=True):
         p = _softmax_row(row)
         total += sum(-qk * weights[k] * alpha * (1 - p[k]) ** gamma * math.log(p[k]) for k, qk in enumerate(q))
     got = AdaptiveWeightedFocalLoss(gamma=gamma, alpha=alpha)(LOGITS, SOFT).item()

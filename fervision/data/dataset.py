@@ -6,8 +6,8 @@ and are augmented in batches on tensors (see ``augment.py``); nothing is decoded
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import numpy as np
 import torch
@@ -55,7 +55,7 @@ class FaceTensors:
     def class_counts(self) -> list[int]:
         return torch.bincount(self.labels, minlength=self.num_classes).tolist()
 
-    def subset(self, index: torch.Tensor | np.ndarray | slice) -> "FaceTensors":
+    def subset(self, index: torch.Tensor | np.ndarray | slice) -> FaceTensors:
         index = torch.as_tensor(index) if not isinstance(index, slice) else index
         return FaceTensors(
             self.images[index],
@@ -66,7 +66,7 @@ class FaceTensors:
             dict(self.info),
         )
 
-    def in_label_order(self, label_names: Sequence[str]) -> "FaceTensors":
+    def in_label_order(self, label_names: Sequence[str]) -> FaceTensors:
         """The same faces with labels indexed in ``label_names`` order, which must hold every class here.
 
         So a folder with some of a checkpoint's classes, in any order, can be scored against it."""
@@ -81,7 +81,7 @@ class FaceTensors:
             soft[:, index] = self.soft
         return FaceTensors(self.images, index[self.labels], tuple(label_names), self.name, soft, dict(self.info))
 
-    def to(self, device: torch.device | str) -> "FaceTensors":
+    def to(self, device: torch.device | str) -> FaceTensors:
         return FaceTensors(
             self.images.to(device),
             self.labels.to(device),

@@ -45,7 +45,8 @@ def load_rafdb(root: str | Path, split: str, size: int = 100, grey: bool = False
             raise DataError(f"{file} is listed in {_LIST} but cannot be read.")
         if bgr.shape[:2] != (size, size):
             bgr = cv2.resize(bgr, (size, size), interpolation=cv2.INTER_AREA)
-        images.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)[..., None] if grey else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        images.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)[..., None] if grey
+                      else cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
         labels.append(int(label) - 1)
     if not images:
         raise DataError(f"{base / _LIST} lists no {split} images.")

@@ -6,7 +6,15 @@ Importing this package registers every model family; use :func:`create_model` an
 
 from . import convnext, efficientnet, mobilenet, nca_mobilenet  # noqa: F401  (registration side effects)
 from .complexity import count_macs, count_params
-from .registry import ModelConfig, create_model, get_model_config, list_models, register_model
+from .registry import (
+    ModelConfig,
+    create_model,
+    get_model_config,
+    list_models,
+    model_config,
+    model_options,
+    register_model,
+)
 
 __all__ = [
     "ModelConfig",
@@ -15,5 +23,7 @@ __all__ = [
     "create_model",
     "get_model_config",
     "list_models",
+    "model_config",
+    "model_options",
     "register_model",
 ]

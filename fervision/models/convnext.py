@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 import timm
+from timm.models.convnext import ConvNeXt
 from torch import nn
 
 from .attention import CSA
@@ -15,14 +16,16 @@ Placement = Literal["last", "stages"]
 _PAPER_A = "Paper A (ConvNeXt V2 + CSA + adaptive weighted focal loss)"
 
 
-def _convnextv2_pico(num_classes: int, in_chans: int, drop_path_rate: float) -> nn.Module:
-    return timm.create_model(
+def _convnextv2_pico(num_classes: int, in_chans: int, drop_path_rate: float) -> ConvNeXt:
+    model = timm.create_model(
         "convnextv2_pico",
         pretrained=False,
         num_classes=num_classes,
         in_chans=in_chans,
         drop_path_rate=drop_path_rate,
     )
+    assert isinstance(model, ConvNeXt)  # create_model is typed to return any nn.Module
+    return model
 
 
 @register_model(
@@ -69,6 +72,7 @@ def convnextv2_pico_csa(
     indices = [len(model.stages) - 1] if csa_placement == "last" else range(len(model.stages))
     for i in indices:
         channels = model.feature_info[i]["num_chs"]
+        assert isinstance(channels, int)  # timm types feature_info as list[dict[str, object]]
         model.stages[i] = nn.Sequential(
             model.stages[i], CSA(channels, reduction=csa_reduction, lam=simam_lambda)
         )

@@ -67,7 +67,7 @@ def load_imagenet_init(model: nn.Module, path: str | Path | None = None) -> int:
     if len(source) != len(target):
         raise FervisionError(f"{path} holds {len(source)} tensors, not the {len(target)} of efficientnet_lite0.")
     loaded = {}
-    for (name, current), weights in zip(target.items(), source):
+    for (name, current), weights in zip(target.items(), source, strict=True):
         if name.startswith("classifier."):
             continue  # a new head for our classes
         if name == "conv_stem.weight" and current.shape[1] != weights.shape[1]:
@@ -77,6 +77,6 @@ def load_imagenet_init(model: nn.Module, path: str | Path | None = None) -> int:
                                  f"vs {tuple(current.shape)}).")
         loaded[name] = weights
     model.load_state_dict(loaded, strict=False)
-    nn.init.zeros_(model.classifier.weight)
-    nn.init.zeros_(model.classifier.bias)
+    nn.init.zeros_(model.get_parameter("classifier.weight"))
+    nn.init.zeros_(model.get_parameter("classifier.bias"))
     return len(loaded)

@@ -4,8 +4,9 @@ what a user needs to know about it (input size, normalisation, licence, paper fi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from torch import nn
 
@@ -70,6 +71,18 @@ def create_model(name: str, num_classes: int = 8, in_chans: int = 3, **options: 
     builder, config = _REGISTRY[name]
     merged = {**config.default_options, **options}
     model = builder(num_classes=num_classes, in_chans=in_chans, **merged)
-    model.fervision_config = config  # type: ignore[assignment]
-    model.fervision_options = merged  # type: ignore[assignment]
+    # plain attributes, stored where nn.Module stores any value that is not a tensor or a module
+    # (its typing knows only those); read them back with model_config() and model_options()
+    vars(model).update(fervision_config=config, fervision_options=merged)
     return model
+
+
+def model_config(model: nn.Module) -> ModelConfig:
+    """The registry entry ``model`` was built from by :func:`create_model`."""
+    config: ModelConfig = vars(model)["fervision_config"]
+    return config
+
+
+def model_options(model: nn.Module) -> dict[str, Any]:
+    """The options (defaults merged with the caller's) :func:`create_model` built ``model`` with, as a new dict."""
+    return dict(vars(model)["fervision_options"])

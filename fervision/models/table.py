@@ -30,7 +30,8 @@ def model_table(num_classes: int = 8, input_size: int | None = None) -> str:
     def fmt(v: object, spec: str, unit: str = "") -> str:
         return "—" if v is None else format(v, spec) + unit
 
-    head = f"{'model':<24}{'params':>9}{'GMACs':>8}{'@':>5}  {'paper params':>12}{'paper MFLOPs':>13}{'paper FERPlus':>14}{'paper RAF-DB':>13}"
+    head = (f"{'model':<24}{'params':>9}{'GMACs':>8}{'@':>5}  "
+            f"{'paper params':>12}{'paper MFLOPs':>13}{'paper FERPlus':>14}{'paper RAF-DB':>13}")
     lines = [head, "-" * len(head)]
     for r in model_rows(num_classes, input_size):
         lines.append(

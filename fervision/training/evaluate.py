@@ -74,6 +74,7 @@ def evaluate_checkpoint(
         atomic_write_bytes(out.with_suffix(".json"), (json.dumps(report, indent=2) + "\n").encode())
         from .plots import save_confusion_matrix  # matplotlib only when a figure is asked for
 
-        save_confusion_matrix(np.asarray(report["confusion_matrix"]), report["labels"], out.parent / f"{out.name}_confusion.png",
+        save_confusion_matrix(np.asarray(report["confusion_matrix"]), report["labels"],
+                              out.parent / f"{out.name}_confusion.png",
                               title=f"{Path(checkpoint).stem} on {dataset}/{split}")
     return report

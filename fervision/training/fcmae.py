@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
-from timm.models.convnext import ConvNeXtBlock
+from timm.models.convnext import ConvNeXt, ConvNeXtBlock
 from torch import nn
 
 from ..errors import FervisionError
@@ -41,15 +41,16 @@ def random_patch_mask(batch: int, grid: int, ratio: float, generator: torch.Gene
                       device: torch.device | str = "cpu") -> torch.Tensor:
     """``[B, 1, grid, grid]`` with exactly ``round(ratio · grid²)`` ones (masked) per image."""
     n = grid * grid
-    masked = int(round(ratio * n))
+    masked = round(ratio * n)
     if not 0 < masked < n:
-        raise FervisionError(f"mask ratio {ratio} masks {masked} of {n} patches; it must leave some masked and some visible.")
+        raise FervisionError(f"mask ratio {ratio} masks {masked} of {n} patches; "
+                             "it must leave some masked and some visible.")
     noise = torch.rand(batch, n, generator=generator, device=device)
     rank = noise.argsort(dim=1).argsort(dim=1)
     return (rank < masked).float().view(batch, 1, grid, grid)
 
 
-def _resize_visible(visible: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+def _resize_visible(visible: torch.Tensor, size: tuple[int, ...]) -> torch.Tensor:
     """The visibility map at another resolution: exact upsampling, "any visible" when coarser."""
     if visible.shape[-2:] == size:
         return visible
@@ -63,13 +64,14 @@ class MaskedEncoder(nn.Module):
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        if not all(hasattr(model, a) for a in ("stem", "stages", "forward_features")):
+        if not isinstance(model, ConvNeXt):
             raise FervisionError("FCMAE pre-training needs a ConvNeXt model (convnextv2_pico or convnextv2_pico_csa).")
         self.model = model
         self._visible: torch.Tensor | None = None
         masked = [model.stem]
         for stage in model.stages:
-            masked += [m for name, m in stage.named_modules() if name.endswith("downsample") or isinstance(m, (ConvNeXtBlock, CSA))]
+            masked += [m for name, m in stage.named_modules()
+                       if name.endswith("downsample") or isinstance(m, (ConvNeXtBlock, CSA))]
         for module in masked:
             module.register_forward_hook(self._apply_mask)
 
@@ -88,7 +90,9 @@ class MaskedEncoder(nn.Module):
 
 
 class FCMAE(nn.Module):
-    """Masked encoder + one ConvNeXt V2 block decoder at the patch grid; :meth:`forward` returns the reconstruction loss."""
+    """Masked encoder + one ConvNeXt V2 block decoder at the patch grid.
+
+    :meth:`forward` returns the reconstruction loss."""
 
     def __init__(self, model: nn.Module, img_size: int, in_chans: int, patch_size: int | None = None,
                  mask_ratio: float = 0.6, decoder_dim: int = 256) -> None:
@@ -100,8 +104,7 @@ class FCMAE(nn.Module):
         self.mask_ratio = mask_ratio
         self.in_chans = in_chans
         self.encoder = MaskedEncoder(model)
-        features = model.num_features
-        self.proj = nn.Conv2d(features, decoder_dim, 1)
+        self.proj = nn.Conv2d(self.encoder.model.num_features, decoder_dim, 1)
         self.mask_token = nn.Parameter(torch.zeros(1, decoder_dim, 1, 1))
         self.pos_embed = nn.Parameter(torch.zeros(1, decoder_dim, self.grid, self.grid))
         self.decoder = ConvNeXtBlock(decoder_dim, use_grn=True, ls_init_value=None)

@@ -9,14 +9,15 @@ gone by the time someone reads the metadata.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from torch import nn
 
 from ..checkpoint import CheckpointMeta, load_checkpoint, read_metadata
 from ..errors import CheckpointError, FervisionError
-from ..models import create_model
+from ..models import create_model, model_config, model_options
 from ..models.efficientnet import load_imagenet_init
 from .pretrain import load_encoder, read_encoder_metadata
 
@@ -68,7 +69,7 @@ def load_checkpoint_init(model: nn.Module, path: str | Path, labels: Sequence[st
     compared, not just shapes. Classes the checkpoint knows keep their trained classifier
     rows whatever their order in the new data; new classes start from the fresh head."""
     source, meta = load_checkpoint(path)
-    name, options = model.fervision_config.name, dict(model.fervision_options)  # type: ignore[attr-defined]
+    name, options = model_config(model).name, model_options(model)
     if meta.model != name or meta.model_options != options:
         raise CheckpointError(f"{path} holds {meta.model} with {meta.model_options}, not {name} with {options}; "
                               "leave out --model and --model-option to fine-tune it as it was built.")

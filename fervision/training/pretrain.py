@@ -3,8 +3,9 @@
 The labels are never read. The run writes ``encoder.safetensors`` (the classification
 model's weights without its head, with the pre-training recipe in the header) and
 ``reconstruction.png`` (eight faces, a fixed set of patches hidden, and what the decoder
-redraws: the quickest check that pre-training learns) after every epoch, and ``fervision train --init encoder.safetensors`` fine-tunes from it. Like
-training, every epoch leaves a resumable state.
+redraws: the quickest check that pre-training learns) after every epoch, and
+``fervision train --init encoder.safetensors`` fine-tunes from it. Like training, every
+epoch leaves a resumable state.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ..data import AugmentConfig, augment, iterate_batches, load_dataset
 from ..data.augment import preprocess
 from ..errors import CheckpointError
 from ..inference import resolve_device
-from ..models import create_model, get_model_config
+from ..models import create_model, get_model_config, model_options
 from .fcmae import FCMAE, random_patch_mask
 from .plots import image_grid_png
 from .runs import (
@@ -126,7 +127,7 @@ class Pretrainer:
         return image_grid_png(rows)
 
     def _meta(self) -> dict[str, Any]:
-        return {"model": self.cfg.model, "model_options": dict(self.model.fervision_options),  # type: ignore[attr-defined]
+        return {"model": self.cfg.model, "model_options": model_options(self.model),
                 "in_chans": self.in_chans, "img_size": self.cfg.img_size, "patch_size": self.fcmae.patch_size,
                 "mask_ratio": self.cfg.mask_ratio, "epochs_done": len(self.history),
                 "dataset": {"name": self.cfg.dataset, "split": "train", "images": len(self.images)},
@@ -142,7 +143,8 @@ class Pretrainer:
         write_config(self.cfg)
         total_steps = self.cfg.epochs * self.steps_per_epoch
         warmup = max(1, int(self.cfg.warmup_epochs * self.steps_per_epoch))
-        base_lr = [self.cfg.lr] * len(self.optimizer.param_groups)  # not the groups' lr, which a resume sets to the last step's
+        # not the groups' lr, which a resume sets to the last step's
+        base_lr = [self.cfg.lr] * len(self.optimizer.param_groups)
         for epoch in range(self.start_epoch, self.cfg.epochs):
             t0 = time.perf_counter()
             self.fcmae.train()
@@ -153,7 +155,7 @@ class Pretrainer:
                        mininterval=1.0 if sys.stderr.isatty() else 30.0, leave=False)
             for idx in bar:
                 factor = warmup_cosine(self.step, warmup, self.step / total_steps)
-                for g, lr in zip(self.optimizer.param_groups, base_lr):
+                for g, lr in zip(self.optimizer.param_groups, base_lr, strict=True):
                     g["lr"] = lr * factor
                 x = augment(self.images[idx.to(self.device)], self.cfg.img_size, self.in_chans, self.mean, self.std,
                             _AUGMENT, self.generator)
@@ -167,12 +169,14 @@ class Pretrainer:
                 if self.step % 50 == 1:
                     bar.set_postfix(loss=f"{float(loss):.3f}")
             self.elapsed += time.perf_counter() - t0
-            record = {"epoch": epoch + 1, "loss": float(total) / self.steps_per_epoch, "elapsed_s": round(self.elapsed, 1)}
+            record = {"epoch": epoch + 1, "loss": float(total) / self.steps_per_epoch,
+                      "elapsed_s": round(self.elapsed, 1)}
             self.history.append(record)
             with open(self.out / "log.jsonl", "a") as f:
                 f.write(json.dumps(record) + "\n")
             self._save(epoch)
-            print(f"pretrain epoch {epoch + 1}/{self.cfg.epochs} loss {record['loss']:.4f} ({self.elapsed:.0f} s)", flush=True)
+            print(f"pretrain epoch {epoch + 1}/{self.cfg.epochs} loss {record['loss']:.4f} ({self.elapsed:.0f} s)",
+                  flush=True)
         return self.out / "encoder.safetensors"
 
 
@@ -202,7 +206,7 @@ def load_encoder(model: nn.Module, path: str | Path) -> dict[str, Any]:
     if meta is None:
         raise CheckpointError(f"{path} is not an encoder written by `fervision pretrain`.")
     with safe_open(str(path), framework="pt") as f:
-        weights = {k: f.get_tensor(k) for k in f.keys()}
+        weights = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118  (safe_open has keys() but no __iter__)
     wanted = {k: v for k, v in model.state_dict().items() if not k.startswith(_HEAD)}
     wrong = [k for k, v in wanted.items() if k not in weights or weights[k].shape != v.shape]
     if wrong:

@@ -12,9 +12,10 @@ import math
 import os
 import platform
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -70,7 +71,8 @@ def read_state(cfg: RunConfig, must_match: Sequence[str], device: torch.device) 
     mine = dataclasses.asdict(cfg)
     for key in must_match:
         if saved.get(key) != mine[key]:
-            raise FervisionError(f"cannot resume {out}: it was trained with {key}={saved.get(key)!r}, not {mine[key]!r}.")
+            raise FervisionError(f"cannot resume {out}: it was trained with {key}={saved.get(key)!r}, "
+                                 f"not {mine[key]!r}.")
     return torch.load(out / STATE_FILE, map_location=device, weights_only=True)
 
 
@@ -92,14 +94,17 @@ def git_commit() -> str:
 
 
 def hardware_description(device: torch.device) -> str:
+    """The device a run used, for its record: GPU name, or CPU and thread count; with torch's version."""
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (torch {torch.__version__})"
-    return f"CPU {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads (torch {torch.__version__})"
+    cpu = platform.processor() or platform.machine()
+    return f"CPU {cpu}, {torch.get_num_threads()} threads (torch {torch.__version__})"
 
 
 def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     """No weight decay on norms, biases and scalar gates (the usual AdamW practice)."""
-    decay, no_decay = [], []
+    decay: list[nn.Parameter] = []
+    no_decay: list[nn.Parameter] = []
     for p in model.parameters():
         if p.requires_grad:
             (no_decay if p.ndim <= 1 else decay).append(p)
@@ -107,6 +112,7 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
 
 
 def warmup_cosine(step: int, warmup_steps: int, progress: float) -> float:
-    """Learning-rate factor: linear warm-up over ``warmup_steps``, then cosine decay to zero as ``progress`` goes 0 → 1."""
+    """Learning-rate factor: linear warm-up over ``warmup_steps``, then cosine decay to zero
+    as ``progress`` goes 0 → 1."""
     cosine = 0.5 * (1 + math.cos(math.pi * min(1.0, max(0.0, progress))))
     return min((step + 1) / warmup_steps, cosine)

@@ -31,7 +31,7 @@ from ..data.augment import match_channels, normalize
 from ..errors import FervisionError
 from ..inference import resolve_device
 from ..losses import create_loss
-from ..models import create_model, get_model_config
+from ..models import create_model, get_model_config, model_options
 from .evaluate import evaluate_model
 from .initial_weights import init_checkpoint_meta, load_init, reading_form
 from .runs import (
@@ -60,7 +60,8 @@ class TrainConfig(RunConfig):
     ema_decay: float = 0.0
     teacher: str | None = None
     teacher_targets: str | None = None  # .npz from `fervision teacher-targets` (offline distillation)
-    init: str | None = None  # a checkpoint; an encoder from `fervision pretrain`; "imagenet"/a .pth file (efficientnet_lite0)
+    # a checkpoint; an encoder from `fervision pretrain`; "imagenet" or a .pth file (efficientnet_lite0)
+    init: str | None = None
     kd_weight: float = 0.5
     kd_temperature: float = 2.0
     augment: dict[str, Any] = field(default_factory=dict)
@@ -158,8 +159,10 @@ class Trainer:
         )
         self.train_data = train.to(self.device)
         self.val_data = val
-        self.aug = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in cfg.augment.items()})
-        self.model = create_model(cfg.model, num_classes=train.num_classes, in_chans=self.pre.in_chans, **cfg.model_options)
+        augment_options: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in cfg.augment.items()}
+        self.aug = AugmentConfig(**augment_options)
+        self.model = create_model(cfg.model, num_classes=train.num_classes, in_chans=self.pre.in_chans,
+                                  **cfg.model_options)
         self.init_source = load_init(self.model, cfg.model, cfg.init, self.labels) if cfg.init else None
         self.model.to(self.device)
         if self.device.type == "cuda":
@@ -178,10 +181,11 @@ class Trainer:
             self.loss = create_loss(cfg.loss, gamma=cfg.focal_gamma, alpha=cfg.focal_alpha)
         else:
             self.loss = create_loss(cfg.loss, label_smoothing=cfg.label_smoothing)
-        self.teacher = None
+        self.teacher: nn.Module | None = None
         if cfg.teacher:
             self.teacher, teacher_meta = load_checkpoint(cfg.teacher, map_location=self.device)
-            self.teacher_columns = label_columns(teacher_meta, self.labels, cfg.teacher)  # its logits, in our class order
+            # the teacher's logits, in our class order
+            self.teacher_columns = label_columns(teacher_meta, self.labels, cfg.teacher)
             self.teacher_pre = teacher_meta.preprocessing
         self.optimizer = torch.optim.AdamW(param_groups(self.model, cfg.weight_decay), lr=cfg.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed + 1000 * self.dist.rank)
@@ -209,7 +213,7 @@ class Trainer:
             logits = self.net(x)
         loss = self.loss(logits, target)
         if self.teacher is not None:
-            loss = (1 - self.cfg.kd_weight) * loss + self.cfg.kd_weight * self._distillation(x, logits)
+            loss = (1 - self.cfg.kd_weight) * loss + self.cfg.kd_weight * self._distillation(self.teacher, x, logits)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
@@ -217,7 +221,8 @@ class Trainer:
 
     @torch.no_grad()
     def _teacher_input(self, x: torch.Tensor) -> torch.Tensor:
-        """The student's augmented batch, resized and re-normalised for the teacher (same view, its own preprocessing)."""
+        """The student's augmented batch, resized and re-normalised for the teacher
+        (the same view, in its own preprocessing)."""
         tp = self.teacher_pre
         pixels = x.float() * torch.tensor(self.pre.std, device=x.device).view(1, -1, 1, 1) \
             + torch.tensor(self.pre.mean, device=x.device).view(1, -1, 1, 1)
@@ -226,11 +231,11 @@ class Trainer:
             pixels = F.interpolate(pixels, size=(tp.input_size, tp.input_size), mode="bilinear", align_corners=False)
         return normalize(pixels * 255.0, tp.mean, tp.std)
 
-    def _distillation(self, x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    def _distillation(self, teacher: nn.Module, x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """Hinton et al.'s soft-target loss: T² · KL(teacher_T ‖ student_T)."""
         t = self.cfg.kd_temperature
         with torch.no_grad(), self._autocast():
-            teacher_logits = self.teacher(self._teacher_input(x))[:, self.teacher_columns]
+            teacher_logits = teacher(self._teacher_input(x))[:, self.teacher_columns]
         p_teacher = F.softmax(teacher_logits.float() / t, dim=1)
         log_p_student = F.log_softmax(logits.float() / t, dim=1)
         return F.kl_div(log_p_student, p_teacher, reduction="batchmean") * t * t
@@ -242,11 +247,12 @@ class Trainer:
     def _lr_factor(self, progress: float) -> float:
         return warmup_cosine(self.step, max(1, int(self.cfg.warmup_epochs * self._steps_per_epoch())), progress)
 
-    def _progress(self, epochs: int | None, train_time: float) -> float:
+    def _progress(self, train_time: float) -> float:
         """Fraction of the run done: by steps, or with a time budget by wall-clock time (same on every rank)."""
-        if epochs is not None:
-            return self.step / (epochs * self._steps_per_epoch())
-        progress = train_time / (self.cfg.time_budget_min * 60)
+        budget_min = self.cfg.time_budget_min
+        if not budget_min:
+            return self.step / (self.cfg.epochs * self._steps_per_epoch())
+        progress = train_time / (budget_min * 60)
         if self.dist.world_size == 1:
             return progress
         p = torch.tensor([progress], device=self.device)
@@ -291,7 +297,7 @@ class Trainer:
         cfg = dataclasses.asdict(self.cfg)
         return CheckpointMeta(
             model=self.cfg.model,
-            model_options=dict(self.model.fervision_options),  # type: ignore[attr-defined]
+            model_options=model_options(self.model),
             labels=list(self.labels),
             preprocessing=self.pre,
             dataset={"name": self.cfg.dataset, "train": len(self.train_data),
@@ -321,9 +327,10 @@ class Trainer:
             write_config(self.cfg)
         steps = self._steps_per_epoch()
         best_path = self.out / "best.safetensors"
-        base_lr = [self.cfg.lr] * len(self.optimizer.param_groups)  # not the groups' lr, which a resume sets to the last step's
+        # not the groups' lr, which a resume sets to the last step's
+        base_lr = [self.cfg.lr] * len(self.optimizer.param_groups)
         epoch = self.start_epoch
-        progress = self._progress(epochs, self.elapsed)
+        progress = self._progress(self.elapsed)
         while progress < 1.0:
             t0 = self.clock()
             self.model.train()
@@ -335,11 +342,11 @@ class Trainer:
             bar = tqdm(batches, total=steps, desc=f"epoch {epoch + 1}{of}", disable=not self.dist.main,
                        mininterval=1.0 if sys.stderr.isatty() else 30.0, leave=False)
             for idx in bar:
-                progress = self._progress(epochs, self.elapsed + self.clock() - t0)
+                progress = self._progress(self.elapsed + self.clock() - t0)
                 if progress >= 1.0:
                     break
                 factor = self._lr_factor(progress)
-                for g, lr in zip(self.optimizer.param_groups, base_lr):
+                for g, lr in zip(self.optimizer.param_groups, base_lr, strict=True):
                     g["lr"] = lr * factor
                 loss = self._step(idx)
                 self.step += 1
@@ -373,7 +380,7 @@ class Trainer:
                       f"val acc {report['accuracy']:.4f} macro-F1 {report['macro_f1']:.4f}"
                       f"{' *' if improved else ''} ({self.elapsed:.0f} s)", flush=True)
             epoch += 1
-            progress = self._progress(epochs, self.elapsed)
+            progress = self._progress(self.elapsed)
         if self.dist.world_size > 1:
             dist.barrier()
         return best_path

@@ -30,9 +30,9 @@ def test_flip_only_mirrors():
     flip = AugmentConfig(scale=(1, 1), translate=0, rotate_deg=0, flip=True, brightness=0, contrast=0, erase_prob=0)
     out = augment(x, 16, 1, MEAN, STD, flip, generator=torch.Generator().manual_seed(0))
     ref = preprocess(x, 16, 1, MEAN, STD)
-    same = [torch.allclose(o, r, atol=1e-4) for o, r in zip(out, ref)]
-    mirrored = [torch.allclose(o, r.flip(-1), atol=1e-4) for o, r in zip(out, ref)]
-    assert all(s or m for s, m in zip(same, mirrored))
+    same = [torch.allclose(o, r, atol=1e-4) for o, r in zip(out, ref, strict=True)]
+    mirrored = [torch.allclose(o, r.flip(-1), atol=1e-4) for o, r in zip(out, ref, strict=True)]
+    assert all(s or m for s, m in zip(same, mirrored, strict=True))
     assert 10 < sum(mirrored) < 54
 
 

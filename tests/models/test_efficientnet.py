@@ -1,5 +1,6 @@
 import pytest
 import torch
+from torch import nn
 
 from fervision.errors import FervisionError
 from fervision.models import create_model
@@ -22,8 +23,9 @@ def test_imagenet_init_loads_by_position_sums_the_stem_for_grey_and_zeroes_the_h
     state = model.state_dict()
     assert torch.allclose(state["conv_stem.weight"], weights["_conv_stem.weight"].sum(dim=1, keepdim=True))
     assert torch.equal(state["bn2.running_var"], weights["_bn1.running_var"])
-    assert model.classifier.out_features == 8
-    assert not model.classifier.weight.any() and not model.classifier.bias.any()  # a new head starts at zero
+    head = model.get_submodule("classifier")
+    assert isinstance(head, nn.Linear) and head.out_features == 8
+    assert not head.weight.any() and not head.bias.any()  # a new head starts at zero
     rgb = create_model("efficientnet_lite0", num_classes=8, in_chans=3)
     load_imagenet_init(rgb, path)
     assert torch.equal(rgb.state_dict()["conv_stem.weight"], weights["_conv_stem.weight"])

@@ -7,7 +7,7 @@ EXPECTED = {"convnextv2_pico", "convnextv2_pico_csa", "mobilenetv3_small_100", "
 
 
 def test_registry_lists_the_papers_models():
-    assert EXPECTED <= set(list_models())
+    assert set(list_models()) >= EXPECTED
 
 
 @pytest.mark.parametrize("name", list_models())
@@ -20,7 +20,7 @@ def test_every_model_runs_forward_and_backward(name, in_chans):
     out.sum().backward()
     grads = [p.grad for p in model.parameters() if p.requires_grad]
     assert all(g is not None for g in grads)
-    assert any(g.abs().sum() > 0 for g in grads)
+    assert any(g.abs().sum() > 0 for g in grads if g is not None)
     cfg = get_model_config(name)
     assert cfg.input_size > 0 and cfg.licence and cfg.source
     assert cfg.paper or "not from the papers" in cfg.source  # the papers' models carry their figures

@@ -45,7 +45,7 @@ def write_class_folders(root, names, n=96, size=80):
     import cv2
 
     images, labels = make_faces(n, size=size)
-    for i, (img, c) in enumerate(zip(images, labels)):
+    for i, (img, c) in enumerate(zip(images, labels, strict=True)):
         if c in names:
             (root / names[c]).mkdir(parents=True, exist_ok=True)
             cv2.imwrite(str(root / names[c] / f"{i}.jpg"), np.repeat(img, 3, axis=2))

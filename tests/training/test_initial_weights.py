@@ -41,7 +41,7 @@ def test_known_classes_keep_their_classifier_rows_in_any_order(trained):
 
 def test_another_model_or_colour_is_refused_with_a_sentence(trained):
     labels = read_metadata(trained).labels
-    with pytest.raises(CheckpointError, match="'act': 'mish'.*leave out --model"):
+    with pytest.raises(CheckpointError, match=r"'act': 'mish'.*leave out --model"):
         load_checkpoint_init(_model(labels, act="hardswish"), trained, labels)
     with pytest.raises(CheckpointError, match="trained on grey faces"):
         load_checkpoint_init(create_model("nca_mobilenet", num_classes=8, in_chans=3, attention="none"), trained,

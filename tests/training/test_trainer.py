@@ -96,7 +96,8 @@ def test_soft_labels_and_distillation_train(tiny_ferplus, tmp_path):
 
 
 def test_the_chosen_loss_applies_to_soft_labels(tiny_ferplus, tmp_path):
-    trainer = Trainer(_cfg(tiny_ferplus, tmp_path / "run", epochs=1, max_train_samples=64, soft_labels=True, loss="awfl"))
+    trainer = Trainer(_cfg(tiny_ferplus, tmp_path / "run", epochs=1, max_train_samples=64, soft_labels=True,
+                           loss="awfl"))
     assert isinstance(trainer.loss, AdaptiveWeightedFocalLoss) and trainer.train_data.soft is not None
     trainer.fit()
     assert read_metadata(tmp_path / "run" / "best.safetensors").training["config"]["loss"] == "awfl"
