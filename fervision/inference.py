@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from .checkpoint import Preprocessing
-from .data.augment import preprocess
+from .data.augmentation import preprocess
 from .errors import FervisionError
 
 

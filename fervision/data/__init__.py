@@ -1,25 +1,47 @@
-"""Datasets (FERPlus, RAF-DB, image folders) as in-memory uint8 tensors, plus batched augmentation."""
+"""Datasets (FERPlus, RAF-DB, image folders) as in-memory uint8 tensors, plus batched augmentation.
+
+The dataset table and :func:`list_datasets` load no torch (the CLI builds its choices from them
+before any model is needed); the loaders and tensors are imported on first use (PEP 562).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError
-from .augment import AugmentConfig, augment, preprocess
-from .dataset import FaceTensors, iterate_batches
-from .ferplus import load_ferplus, majority_labels, vote_distribution
-from .folder import load_image_folder
-from .rafdb import load_rafdb
 
-# loader(root, split, soft_labels, size, grey) per dataset name, in the order the CLI offers them.
+if TYPE_CHECKING:
+    from .augmentation import AugmentConfig, augment, preprocess
+    from .dataset import FaceTensors, iterate_batches
+    from .ferplus import load_ferplus, majority_labels, vote_distribution
+    from .folder import load_image_folder
+    from .rafdb import load_rafdb
+
+# dataset name -> (module, loader, which of soft_labels/size/grey it takes), in the order the CLI offers them.
 # ``size`` and ``grey`` apply to RAF-DB and folders (FERPlus is always 48×48 grey), ``soft_labels`` to FERPlus.
-_LOADERS: dict[str, Callable[[str | Path, str, bool, int, bool], FaceTensors]] = {
-    "ferplus": lambda root, split, soft_labels, size, grey: load_ferplus(root, split, soft_labels=soft_labels),
-    "rafdb": lambda root, split, soft_labels, size, grey: load_rafdb(root, split, size=size, grey=grey),
-    "folder": lambda root, split, soft_labels, size, grey: load_image_folder(root, split, size=size, grey=grey),
+_LOADERS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "ferplus": ("ferplus", "load_ferplus", ("soft_labels",)),
+    "rafdb": ("rafdb", "load_rafdb", ("size", "grey")),
+    "folder": ("folder", "load_image_folder", ("size", "grey")),
 }
 DATASETS = tuple(_LOADERS)
+
+_LAZY = {
+    "AugmentConfig": "augmentation", "augment": "augmentation", "preprocess": "augmentation",
+    "FaceTensors": "dataset", "iterate_batches": "dataset",
+    "load_ferplus": "ferplus", "majority_labels": "ferplus", "vote_distribution": "ferplus",
+    "load_image_folder": "folder", "load_rafdb": "rafdb",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
 
 
 def list_datasets() -> list[str]:
@@ -33,10 +55,12 @@ def load_dataset(name: str, root: str | Path, split: str, soft_labels: bool = Fa
 
     ``size`` and ``grey`` apply to RAF-DB and folders; FERPlus is always 48×48 grey."""
     try:
-        loader = _LOADERS[name]
+        module, function, takes = _LOADERS[name]
     except KeyError:
         raise DataError(f"unknown dataset {name!r}; choose from {', '.join(_LOADERS)}.") from None
-    return loader(root, split, soft_labels, size, grey)
+    options = {"soft_labels": soft_labels, "size": size, "grey": grey}
+    loader = getattr(importlib.import_module(f".{module}", __name__), function)
+    return loader(root, split, **{key: options[key] for key in takes})
 
 
 __all__ = [

@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from ..core.io import atomic_write_bytes
 from ..data import AugmentConfig, augment, iterate_batches, load_dataset
-from ..data.augment import preprocess
+from ..data.augmentation import preprocess
 from ..errors import CheckpointError
 from ..inference import resolve_device
 from ..models import create_model, get_model_config, model_options

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from ..checkpoint import CheckpointMeta, Preprocessing, label_columns, load_checkpoint, save_checkpoint
 from ..data import AugmentConfig, FaceTensors, augment, iterate_batches, load_dataset
-from ..data.augment import match_channels, normalize
+from ..data.augmentation import match_channels, normalize
 from ..errors import FervisionError
 from ..inference import resolve_device
 from ..losses import create_loss
