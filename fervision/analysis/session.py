@@ -73,6 +73,7 @@ class AnalysisSession:
         self.lock = threading.Lock()
         self._spool = Path(tempfile.mkdtemp(prefix="fervision-session-"))
         self.loop = FrameLoop(pipeline)
+        self._own_sinks: list[Sink] = []
         self._start_record(pipeline, names={})
         self._now = 0.0
         self._faces_now = 0
@@ -83,13 +84,15 @@ class AnalysisSession:
 
     def _start_record(self, pipeline: Pipeline, names: dict[int, str]) -> None:
         """A new record and spooled ``faces.csv`` (the columns follow the pipeline's signals)."""
-        for sink in getattr(self, "_own_sinks", []):
+        for sink in self._own_sinks:
             self.loop.remove(sink)
-        self.record = LessonRecord(pipeline.labels)
-        self.record.names = names
+        record = LessonRecord(pipeline.labels)
+        record.names = names
         self._faces_csv = FacesCsvSink(self._spool / "faces.csv", pipeline.signals)
-        self._own_sinks: list[Sink] = [_Locked(self.record, self.lock), self._faces_csv]
+        self._own_sinks = [_Locked(record, self.lock), self._faces_csv]
         self.loop.sinks[:0] = self._own_sinks
+        with self.lock:
+            self.record = record
 
     def process(self, frame: VideoFrame) -> FaceFrame:
         faces = self.loop.step(frame)
