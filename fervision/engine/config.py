@@ -6,6 +6,8 @@ of the product always analyse a video the same way.
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,19 @@ CPU_DETECT_EVERY = 3
 CPU_MAX_FACES_PER_FRAME = 0
 
 
+class ConfigError(FervisionError, ValueError):
+    """A ``PipelineConfig`` value out of range (also a ``ValueError``, for callers that restore
+    saved settings and fall back to the defaults on one)."""
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _is_count(value: object, minimum: int) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= minimum
+
+
 @dataclass(frozen=True)
 class PipelineConfig:
     """Model, device and detector settings; ``None`` keeps each component's own default."""
@@ -40,6 +55,19 @@ class PipelineConfig:
     max_faces_per_frame: int | None = None  # None: auto; negative: every face every frame
     camera_motion: bool = False
     signals: tuple[str, ...] = ("expression",)  # registered per-face signals read on each face
+
+    def __post_init__(self) -> None:
+        """Refuse values the detector or the stages would fail on later, with one sentence."""
+        score = self.min_face_score
+        if score is not None and not (_is_number(score) and 0 <= score <= 1):
+            raise ConfigError(f"The minimum face score (--min-face-score) must be a number from 0 to 1, not {score}.")
+        if not (_is_number(self.min_face_px) and self.min_face_px >= 0):
+            raise ConfigError("The minimum face size (--min-face-size) must be 0 pixels or more, "
+                              f"not {self.min_face_px}.")
+        if not _is_count(self.tiles, 1):
+            raise ConfigError(f"Tiling needs 1 or more tiles per side (1: no tiling), not {self.tiles}.")
+        if self.detect_every is not None and not _is_count(self.detect_every, 1):
+            raise ConfigError("detect every N frames needs N >= 1.")
 
     def with_(self, **changes: Any) -> PipelineConfig:
         return replace(self, **changes)
@@ -82,8 +110,6 @@ def build_pipeline(config: PipelineConfig, still: bool = False,
 
     ``still`` is for unrelated images: every frame detected, no camera motion, a face is a
     student at once (no tracking across them is meaningful)."""
-    if config.detect_every is not None and config.detect_every < 1:
-        raise FervisionError("detect every N frames needs N >= 1.")
     recognizer = recognizer or build_recognizer(config)
     detect_every, max_faces = config.speed_settings(recognizer.device.type)
     signals = [create_signal(name, recognizer=recognizer) for name in config.signals]

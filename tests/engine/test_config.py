@@ -25,3 +25,26 @@ def test_build_pipeline_applies_the_config():
     assert moving.stages[0].name == "camera motion"
     with pytest.raises(FervisionError, match="N >= 1"):
         build_pipeline(PipelineConfig(detect_every=0), recognizer=pipeline.recognizer)
+
+
+@pytest.mark.parametrize("changes,message", [
+    ({"min_face_score": -1.0}, r"minimum face score \(--min-face-score\) must be a number from 0 to 1, not -1.0\."),
+    ({"min_face_score": float("nan")}, "must be a number from 0 to 1, not nan"),
+    ({"min_face_score": 1.5}, "from 0 to 1"),
+    ({"min_face_px": -1}, r"minimum face size \(--min-face-size\) must be 0 pixels or more, not -1\."),
+    ({"tiles": 0}, "1 or more tiles per side"),
+    ({"detect_every": 0}, "N >= 1"),
+    ({"detect_every": -3}, "N >= 1"),
+])
+def test_out_of_range_values_are_refused_when_the_config_is_made(changes, message):
+    """Before, -1 or nan reached OpenCV's NMS as an assertion failure (a traceback), and tiles=0 ran untiled."""
+    with pytest.raises(FervisionError, match=message):
+        PipelineConfig(**changes)
+    with pytest.raises(ValueError):  # the app falls back to the defaults on stale saved settings
+        PipelineConfig().with_(**changes)
+
+
+def test_values_at_the_limits_are_accepted():
+    config = PipelineConfig(min_face_score=0.0, min_face_px=0, tiles=1, detect_every=1)
+    assert config.with_(min_face_score=1.0).min_face_score == 1.0
+    assert PipelineConfig(min_face_score=None, detect_every=None).detect_every is None
