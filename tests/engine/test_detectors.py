@@ -4,6 +4,7 @@ import pytest
 from fervision.core.boxes import crop_faces
 from fervision.engine.detectors import create_detector, list_detectors
 from fervision.engine.sources import read_image
+from fervision.errors import FervisionError
 
 from ..conftest import ROOT, shared_path
 
@@ -17,7 +18,7 @@ def test_registry():
     assert "mediapipe" in list_detectors()
     with pytest.raises(KeyError, match="unknown detector"):
         create_detector("nope")
-    with pytest.raises(ValueError):
+    with pytest.raises(FervisionError, match="must be 'full' or 'short'"):
         create_detector("mediapipe", model="long")
 
 
@@ -119,3 +120,40 @@ def test_faces_below_the_minimum_size_are_dropped():
     assert len(SizeFilter(fake, 0)(None)) == 3
     assert isinstance(create_detector("yunet"), SizeFilter) and not isinstance(
         create_detector("yunet", min_size=0), SizeFilter)
+
+
+@pytest.mark.parametrize("name", ["yunet", "mediapipe"])
+@pytest.mark.parametrize("options,message", [
+    ({"min_confidence": -1.0}, "minimum score must be a number from 0 to 1, not -1.0"),
+    ({"min_confidence": float("nan")}, "minimum score must be a number from 0 to 1, not nan"),
+    ({"min_confidence": 1.5}, "from 0 to 1"),
+    ({"tiles": 0}, "1 or more tiles per side"),
+])
+def test_bad_detector_options_are_one_sentence(name, options, message):
+    """YuNet used to end in OpenCV's NMS assertion; BlazeFace silently found nothing."""
+    with pytest.raises(FervisionError, match=message):
+        create_detector(name, **options)
+
+
+def test_yunet_max_side_and_nms_are_checked():
+    with pytest.raises(FervisionError, match="max_side must be 32 pixels or more"):
+        create_detector("yunet", max_side=0)
+    from fervision.engine.detectors.yunet import YuNetDetector
+
+    with pytest.raises(FervisionError, match="NMS threshold must be a number from 0 to 1"):
+        YuNetDetector(nms=-0.5)
+
+
+@pytest.mark.parametrize("name", ["yunet", "mediapipe"])
+@pytest.mark.parametrize("image,what", [
+    (np.zeros((240, 320), np.uint8), r"shape \(240, 320\) and type uint8"),
+    (np.zeros((240, 320, 4), np.uint8), r"shape \(240, 320, 4\)"),
+    (np.zeros((240, 320, 3), np.float32), "type float32"),
+    ([[0, 0, 0]], "a list"),
+])
+def test_images_a_detector_cannot_read_are_one_sentence(name, image, what):
+    """A grey or BGRA frame used to fail deep inside OpenCV's DNN with a C++ error."""
+    detector = create_detector(name, min_size=0)
+    with pytest.raises(FervisionError, match=f"needs a colour BGR image .*, not .*{what}"):
+        detector(image)
+    assert len(detector(np.zeros((0, 0, 3), np.uint8))) == 0  # an empty window has no faces

@@ -11,7 +11,9 @@ import os
 import numpy as np
 
 from ...core.frame import FaceFrame
+from ...errors import FervisionError
 from .registry import FaceDetector, register_detector
+from .yunet import check_bgr, check_fraction, check_tiles
 
 
 class MediaPipeDetector:
@@ -19,7 +21,8 @@ class MediaPipeDetector:
 
     def __init__(self, model: str = "full", min_confidence: float = 0.5) -> None:
         if model not in ("full", "short"):
-            raise ValueError(f"mediapipe model must be 'full' or 'short', not {model!r}")
+            raise FervisionError(f"The mediapipe detector's model must be 'full' or 'short', not {model!r}.")
+        min_confidence = check_fraction("minimum score", min_confidence)
         # mediapipe's C++ logging would print start-up chatter on every run; keep warnings and errors.
         os.environ.setdefault("GLOG_minloglevel", "2")
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -32,6 +35,9 @@ class MediaPipeDetector:
         )
 
     def __call__(self, image_bgr: np.ndarray) -> FaceFrame:
+        check_bgr(image_bgr)
+        if not image_bgr.size:
+            return FaceFrame()
         h, w = image_bgr.shape[:2]
         result = self._detector.process(np.ascontiguousarray(image_bgr[..., ::-1]))
         boxes, scores = [], []
@@ -56,4 +62,4 @@ def mediapipe_detector(model: str = "full", min_confidence: float = 0.5, tiles: 
     """``tiles=N`` also runs BlazeFace on an N×N grid of overlapping tiles (for small faces)."""
     from .tiling import TiledDetector
 
-    return TiledDetector(MediaPipeDetector(model=model, min_confidence=min_confidence), grid=tiles)
+    return TiledDetector(MediaPipeDetector(model=model, min_confidence=min_confidence), grid=check_tiles(tiles))

@@ -7,6 +7,7 @@ Its ONNX file (232 KB, MIT licence, from opencv_zoo) ships as package data in
 
 from __future__ import annotations
 
+import math
 import os
 from importlib import resources
 from pathlib import Path
@@ -19,6 +20,27 @@ from ...errors import FervisionError
 from .registry import FaceDetector, register_detector
 
 YUNET_FILE = "face_detection_yunet_2023mar.onnx"
+
+
+def check_fraction(name: str, value: object) -> float:
+    """``value`` as a float in [0, 1], or one sentence (OpenCV's NMS asserts on a negative or NaN one)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) or not 0 <= float(value) <= 1:
+        raise FervisionError(f"The face detector's {name} must be a number from 0 to 1, not {value}.")
+    return float(value)
+
+
+def check_tiles(tiles: object) -> int:
+    if isinstance(tiles, bool) or not isinstance(tiles, (int, np.integer)) or tiles < 1:
+        raise FervisionError(f"Tiling needs 1 or more tiles per side (1: no tiling), not {tiles}.")
+    return int(tiles)
+
+
+def check_bgr(image: object) -> None:
+    """One sentence for what a detector cannot read (OpenCV's DNN fails deep inside otherwise)."""
+    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3):
+        what = f"an array of shape {image.shape} and type {image.dtype}" if isinstance(image, np.ndarray) \
+            else f"a {type(image).__name__}"
+        raise FervisionError(f"The face detector needs a colour BGR image (height × width × 3, uint8), not {what}.")
 
 
 def find_yunet(model_path: str | Path | None = None, search: list[Path] | None = None) -> Path:
@@ -40,6 +62,10 @@ class YuNetDetector:
                  max_side: int | None = 1280) -> None:
         """``max_side`` downscales larger frames before detection (boxes are mapped back):
         1080p costs 2.25x the time of 1280 px for faces that are large enough at either."""
+        min_confidence, nms = check_fraction("minimum score", min_confidence), check_fraction("NMS threshold", nms)
+        if max_side is not None and (isinstance(max_side, bool) or not isinstance(max_side, (int, float))
+                                     or not math.isfinite(max_side) or max_side < 32):
+            raise FervisionError(f"YuNet's max_side must be 32 pixels or more (or None), not {max_side}.")
         self.path = find_yunet(model_path)
         self.max_side = max_side
         self.min_confidence = min_confidence
@@ -47,6 +73,9 @@ class YuNetDetector:
         self._size: tuple[int, int] | None = None
 
     def __call__(self, image_bgr: np.ndarray) -> FaceFrame:
+        check_bgr(image_bgr)
+        if not image_bgr.size:
+            return FaceFrame()
         scale = 1.0
         if self.max_side and max(image_bgr.shape[:2]) > self.max_side:
             scale = self.max_side / max(image_bgr.shape[:2])
@@ -70,4 +99,4 @@ def yunet_detector(model_path: str | None = None, min_confidence: float = 0.7, t
     """The default: 0.7 is the threshold with >= 90 % recall on faces >= 24 px in our benchmark (README)."""
     from .tiling import TiledDetector
 
-    return TiledDetector(YuNetDetector(model_path, min_confidence, max_side=max_side), grid=tiles)
+    return TiledDetector(YuNetDetector(model_path, min_confidence, max_side=max_side), grid=check_tiles(tiles))
