@@ -9,6 +9,8 @@ a minute does. It knows nothing of Qt, so it is tested (and usable) without a wi
 
 from __future__ import annotations
 
+import bisect
+import math
 import os
 import shutil
 import tempfile
@@ -55,7 +57,7 @@ class _Locked(SinkBase):
     """Writes to ``sink`` holding ``lock`` (the UI thread reads the record meanwhile)."""
 
     def __init__(self, sink: Sink, lock: threading.Lock) -> None:
-        self.sink, self.lock, self.name = sink, lock, type(sink).__name__
+        self.sink, self.lock, self.name, self.every_frame = sink, lock, type(sink).__name__, sink.every_frame
 
     def write(self, faces: FaceFrame, image_bgr: np.ndarray) -> None:
         with self.lock:
@@ -74,6 +76,7 @@ class AnalysisSession:
         self._spool = Path(tempfile.mkdtemp(prefix="fervision-session-"))
         self.loop = FrameLoop(pipeline)
         self._own_sinks: list[Sink] = []
+        self._passes: list[tuple[int, int]] = []  # (byte offset in the spooled faces.csv, pass id)
         self._start_record(pipeline, names={})
         self._now = 0.0
         self._faces_now = 0
@@ -89,6 +92,7 @@ class AnalysisSession:
         record = LessonRecord(pipeline.labels)
         record.names = names
         self._faces_csv = FacesCsvSink(self._spool / "faces.csv", pipeline.signals)
+        self._passes = [(0, record.pass_id)]
         self._own_sinks = [_Locked(record, self.lock), self._faces_csv]
         self.loop.sinks[:0] = self._own_sinks
         with self.lock:
@@ -99,6 +103,23 @@ class AnalysisSession:
         with self.lock:
             self._now, self._faces_now = faces.time_s, len(faces)
         return faces
+
+    def hold(self, frame: VideoFrame) -> None:
+        """A frame skipped to keep real time: the last faces held on it go to the sinks that take
+        every frame (a recording; the record, as time in view)."""
+        self.loop.hold(frame)
+
+    def jumped(self, replay: bool = True) -> None:
+        """The source jumped: students are re-found where they sit, with their ids and names. With
+        ``replay`` (a seek or replay of a file) every second analysed again replaces what it held in
+        every export; without (a camera started again, its time going on) nothing is replaced."""
+        self.pipeline.restart()
+        self.loop.last = None
+        if not replay:
+            return
+        with self.lock:
+            self.record.new_pass()
+            self._passes.append((self._faces_csv.path.stat().st_size, self.record.pass_id))
 
     def add_sink(self, sink: Sink) -> None:
         self.loop.sinks.append(sink)
@@ -141,19 +162,16 @@ class AnalysisSession:
             rows = []
             for sid in sorted(record.students):
                 st = record.students[sid]
-                in_view = now - st.last_s <= CURRENT_WINDOW_S
+                in_view = 0 <= now - st.last_seen_s <= CURRENT_WINDOW_S
                 rows.append(StudentRow(sid, record.names.get(sid, ""),
-                                       record.labels[st.runs.last] if in_view else "",
+                                       record.labels[st.last_emotion] if in_view else "",
                                        record.dominant(sid), st.seen_s))
             return SessionSnapshot(list(record.labels), seconds, shares, current, self._faces_now, rows)
 
     def student_timeline(self, student_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(run starts, run ends, top-emotion indices) of one student, for their timeline plot."""
         with self.lock:
-            st = self.record.students.get(student_id)
-            if st is None:
-                return np.zeros(0), np.zeros(0), np.zeros(0, np.int64)
-            return st.runs.arrays()
+            return self.record.student_timeline(student_id)
 
     def export(self, folder: str | Path, stem: str | None = None) -> dict[str, Path]:
         """The three CSVs and the timeline PNG of the session so far (``fervision annotate``'s formats).
@@ -164,8 +182,8 @@ class AnalysisSession:
         folder.mkdir(parents=True, exist_ok=True)
         paths = {kind: folder / f"{stem}_{kind}.csv" for kind in ("faces", "students", "class")}
         partial = {kind: path.with_name(path.name + ".partial") for kind, path in paths.items()}
-        shutil.copyfile(self._faces_csv.path, partial["faces"])  # every row is flushed as it is written
         with self.lock:
+            self._export_faces(partial["faces"])
             ClassCsvSink(partial["class"], self.record).close()  # closing writes every complete second
             StudentsCsvSink(paths["students"], self.record).close()  # already atomic
             for kind in ("faces", "class"):
@@ -173,6 +191,29 @@ class AnalysisSession:
             paths["timeline"] = save_timeline(self.record, folder / f"{stem}_timeline.png",
                                               title=f"{stem}: class emotion distribution")
         return paths
+
+    def _export_faces(self, path: Path) -> None:
+        """The spooled faces table; after seeks, only the rows of the pass that last analysed each
+        second, in time order (every row is flushed as it is written, so the spool is complete)."""
+        if len(self._passes) == 1:
+            shutil.copyfile(self._faces_csv.path, path)
+            return
+        starts = [offset for offset, _ in self._passes]
+        rows: list[tuple[float, str]] = []
+        with open(self._faces_csv.path, "rb") as spool:
+            header = spool.readline()
+            offset = len(header)
+            for line in spool:
+                pass_id = self._passes[bisect.bisect_right(starts, offset) - 1][1]
+                offset += len(line)
+                time_s = float(line.split(b",", 2)[1])
+                sec = self.record.seconds.get(max(0, math.floor(time_s)))
+                if sec is not None and sec.pass_id == pass_id:
+                    rows.append((time_s, line.decode()))
+        rows.sort(key=lambda row: row[0])  # stable: rows of one frame keep their order
+        with open(path, "w", newline="") as out:
+            out.write(header.decode())
+            out.writelines(line for _, line in rows)
 
     def close(self) -> None:
         """Close every sink and remove the spooled table."""

@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
 
         self.worker = AnalysisWorker(config, keep_real_time=keep_real_time)
         self.source: SourceInfo | None = None
+        self.playing = False  # as the worker last said (playing_changed)
         self.frames_shown = 0
         self.last_packet: FramePacket | None = None
         self.last_export: dict[str, Path] = {}
@@ -275,7 +276,9 @@ class MainWindow(QMainWindow):
         return open_camera
 
     def toggle_play(self) -> None:
-        if self.play_action.text() == "Pause":
+        """Pause (a camera: stop and release it) while playing, else play; decided by the worker's
+        state, not by the button's text."""
+        if self.playing:
             self.worker.pause()
         else:
             self.worker.play()
@@ -315,6 +318,7 @@ class MainWindow(QMainWindow):
         self.status_text.setText(self.status_text.text() + " · end of source")
 
     def _on_playing_changed(self, playing: bool) -> None:
+        self.playing = playing
         camera = self.source is not None and self.source.kind == "camera"
         self.play_action.setText("Pause" if playing else "Play")
         if camera:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,6 +68,12 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, KeyError) and exc.args:
         return str(exc.args[0])
     return f"{type(exc).__name__}: {exc}"
+
+
+def _shifted(frames: Iterable[VideoFrame], offset_s: float) -> Iterator[VideoFrame]:
+    """The frames with ``offset_s`` added to their times."""
+    for frame in frames:
+        yield VideoFrame(frame.image, frame.time_s + offset_s, frame.index)
 
 
 class AnalysisWorker(QThread):
@@ -182,6 +188,7 @@ class AnalysisWorker(QThread):
             if (self.keep_real_time and not self._step and self._info and self._info.kind == "video"
                     and wait < -0.1):
                 self._skipped += 1  # late: skip analysis to catch up with the clock
+                self._hold(frame)
                 continue
             self._step = False
             try:
@@ -258,6 +265,16 @@ class AnalysisWorker(QThread):
                              self._skipped, str(self.session.pipeline.recognizer.device))
         self._skipped = 0
         self.frame_ready.emit(packet)
+
+    def _hold(self, frame: VideoFrame) -> None:
+        """A skipped frame still counts as time in view and goes into a recording, with the last overlay."""
+        if self.session is None:
+            return
+        try:
+            self.session.hold(frame)
+        except Exception as exc:
+            self._set_playing(False)
+            self.error.emit(f"Analysis stopped at {frame.time_s:.1f} s: {_describe(exc)}")
 
     def _draw(self, image: np.ndarray, faces: FaceFrame) -> np.ndarray:
         """The overlay as the user set it (the view and a recording show the same; drawn once a frame)."""
@@ -358,15 +375,23 @@ class AnalysisWorker(QThread):
         self._step = not self._playing  # show where we are even while paused
 
     def _reopen(self, start_s: float) -> None:
-        """Reopen the current source (seek, replay) keeping the session and its student numbering."""
+        """Reopen the current source (a seek, a replay, a camera started again) keeping the session:
+        students are re-found where they sit, with their ids and names."""
         assert self._info is not None and self.session is not None
         if self._source is not None:
             self._source.close()
         spec = self._info.spec
-        source = (VideoFileSource(spec, start_s=start_s) if self._info.kind == "video"
-                  else CameraSource(int(spec)) if self._info.kind == "camera" else ImageSource(spec))
-        self._source, self._frames, self._pending = source, iter(source), None
-        self.session.pipeline.restart()
+        if self._info.kind == "camera":
+            # a camera's clock starts at 0 when it opens: its time goes on from where it stopped
+            camera = CameraSource(int(spec))
+            offset = self._last[0].time_s + 1.0 / (camera.fps or 25.0) if self._last else 0.0
+            self._source, self._frames = camera, _shifted(camera, offset)
+            self.session.jumped(replay=False)
+        else:
+            source = VideoFileSource(spec, start_s=start_s) if self._info.kind == "video" else ImageSource(spec)
+            self._source, self._frames = source, iter(source)
+            self.session.jumped(replay=True)
+        self._pending = None
         self._clock = None
 
     def _cmd_speed(self, speed: float) -> None:

@@ -36,7 +36,7 @@ class FaceFrame:
     ``xyxy`` and ``confidence`` come from the detector; ``student_ids`` from the tracker (−1 for
     a face not confirmed yet; ``None`` for faces nobody tracked, such as one photo's); ``data``
     holds per-face signals, one row per face (e.g. ``data["expression"]``, the emotion
-    probabilities in ``labels`` order). ``time_s``, ``index`` and ``labels`` describe the frame.
+    probabilities in ``labels`` order). ``time_s``, ``index``, ``labels`` and ``held`` describe the frame.
     """
 
     xyxy: np.ndarray = field(default_factory=_empty_boxes)
@@ -46,6 +46,7 @@ class FaceFrame:
     student_ids: np.ndarray | None = None
     data: dict[str, np.ndarray] = field(default_factory=dict)
     labels: list[str] = field(default_factory=list)
+    held: bool = False  # the faces of an earlier, analysed frame shown on this one (see ``at``)
 
     def __post_init__(self) -> None:
         self.xyxy = np.asarray(self.xyxy, np.float32).reshape(-1, 4)
@@ -111,8 +112,8 @@ class FaceFrame:
         )
 
     def at(self, time_s: float, index: int) -> FaceFrame:
-        """The same faces shown at another frame (an overlay held on frames not analysed)."""
-        return replace(self, time_s=time_s, index=index)
+        """The same faces held on another frame that was not analysed (``held`` is set)."""
+        return replace(self, time_s=time_s, index=index, held=True)
 
     @property
     def probs(self) -> np.ndarray | None:

@@ -45,7 +45,8 @@ class Pipeline:
         return faces
 
     def restart(self) -> None:
-        """Forget the faces in view (after a seek or a new source); student numbering goes on."""
+        """The source jumped (a seek, a replay): forget the faces in view and start reading afresh;
+        the tracker keeps its students, to be re-found where they sit, with their ids."""
         for stage in self.stages:
             stage.reset()
 

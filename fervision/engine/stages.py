@@ -115,7 +115,7 @@ class TrackStage:
         self.tracker.apply_camera_motion(matrix)
 
     def reset(self) -> None:
-        self.tracker.forget_in_view()
+        self.tracker.rebase()
 
 
 class FollowCameraStage:

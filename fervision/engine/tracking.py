@@ -51,10 +51,15 @@ class StudentTracker:
     tracks: list[Track] = field(default_factory=list)
     next_id: int = 1
     _last: list[Track] = field(default_factory=list, init=False, repr=False)  # the track of each box last update
+    _rebase: bool = field(default=False, init=False, repr=False)
 
     def update(self, xyxy: np.ndarray, time_s: float) -> np.ndarray:
         """Match this frame's boxes to students; returns one id per box (−1 = not confirmed yet)."""
         boxes = np.asarray(xyxy, np.float32).reshape(-1, 4)
+        if self._rebase:
+            for track in self.tracks:
+                track.last_s = time_s
+            self._rebase = False
         self.tracks = [t for t in self.tracks if self._alive(t, time_s)]
         ids = np.full(len(boxes), -1, np.int64)
         owners: dict[int, Track] = {}
@@ -86,10 +91,12 @@ class StudentTracker:
         """The track key of each box of the last ``update``, in its order (held boxes keep that order)."""
         return np.array([t.key for t in self._last], np.int64)
 
-    def forget_in_view(self) -> None:
-        """Forget every track (after a seek or a new source); the student numbering goes on."""
-        self.tracks.clear()
+    def rebase(self) -> None:
+        """The video jumped (a seek, a replay): keep every confirmed student, to be re-found where
+        they sit, as if last seen at the next update's time; forget faces not confirmed yet."""
+        self.tracks = [t for t in self.tracks if t.student_id > 0]
         self._last = []
+        self._rebase = True
 
     def apply_camera_motion(self, matrix: np.ndarray) -> None:
         """Move every track (lost ones too) with the camera, before this frame's ``update``."""

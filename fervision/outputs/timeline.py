@@ -43,7 +43,7 @@ def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Pa
     ax_class.set_ylabel("share of faces")
     ax_class.set_title(title or "Class emotion distribution over time", fontsize=10)
     for row, sid in enumerate(students):
-        starts, ends, emotions = record.students[sid].runs.arrays()
+        starts, ends, emotions = record.student_timeline(sid)
         ax_students.broken_barh(list(zip(starts, np.maximum(ends - starts, 0.04), strict=True)), (row - 0.4, 0.8),
                                 facecolors=[colours[e] for e in emotions])
     ax_students.set_yticks(range(len(students)), [record.display_name(s) for s in students], fontsize=7)

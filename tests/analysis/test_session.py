@@ -61,3 +61,37 @@ def test_switching_pipeline_keeps_the_record_and_the_student_numbering(session_w
     other = build_pipeline(PipelineConfig(device="cpu", min_face_px=20), recognizer=session.pipeline.recognizer)
     assert session.use_pipeline(other) is False  # same labels: nothing starts afresh
     assert session.pipeline is other and other.stage("track").tracker is tracker and session.record.frames == 30
+
+
+def test_a_replay_keeps_ids_and_counts_each_moment_once(tmp_path):
+    image = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
+    session = AnalysisSession(build_pipeline(PipelineConfig(device="cpu")), name="lesson")
+    for i in range(30):  # 0.0 - 2.9 s
+        session.process(VideoFrame(image, i / 10, i))
+    session.rename(1, "José Núñez")
+    session.jumped()  # the user drags the slider back to 1.0 s and plays to the end again
+    ids = [session.process(VideoFrame(image, i / 10, i)).student_ids.tolist() for i in range(10, 30)]
+    assert all(row == [1] for row in ids)  # the same student, re-found where they sit, at once
+    paths = session.export(tmp_path)
+    students = _rows(paths["students"])
+    assert len(students) == 2 and students[1][:2] == ["1", "José Núñez"]
+    assert students[1][4] == "29"  # each moment counted once (at 0.0 s the face was not confirmed yet)
+    faces = _rows(paths["faces"])[1:]
+    times = [float(r[1]) for r in faces]
+    assert len(faces) == 30 and times == sorted(times) and len(set(times)) == 30
+    classes = _rows(paths["class"])[1:]
+    assert [r[0] for r in classes] == ["0", "1", "2"] and all(r[1] == "1.00" for r in classes)
+    assert session.record.seconds[1].frames == 10  # not 20
+    session.close()
+
+
+def test_frames_skipped_to_keep_real_time_count_as_time_in_view():
+    image = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
+    session = AnalysisSession(build_pipeline(PipelineConfig(device="cpu")), name="lesson")
+    for i in range(20):  # analysed every 10th frame only, as a slow machine would
+        frame = VideoFrame(image, i / 10, i)
+        session.process(frame) if i % 10 in (0, 1) else session.hold(frame)
+    (row,) = session.snapshot().students
+    assert row.seen_s == pytest.approx(1.8)  # confirmed at 0.1 s, in view until 1.9 s
+    assert session.record.students[1].frames == 3  # readings: only the analysed frames count
+    session.close()

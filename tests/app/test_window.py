@@ -1,4 +1,5 @@
 import csv
+import time
 
 import av
 import pytest
@@ -79,6 +80,70 @@ def test_record_writes_an_h264_file(qtbot, make_window, tmp_path):
     qtbot.waitUntil(lambda: path.exists(), timeout=10_000)
     with av.open(str(path)) as c:
         assert c.streams.video[0].codec_context.name == "h264" and c.streams.video[0].frames >= 15
+
+
+def test_a_recording_keeps_the_source_frame_rate_when_frames_are_skipped(qtbot, make_window, tmp_path):
+    window = make_window()
+    _play(qtbot, window, 5)
+    window.worker.set_speed(4.0)  # four times real time: most frames are skipped to keep up
+    path = tmp_path / "fast.mp4"
+    window.start_recording(path)
+    qtbot.waitUntil(lambda: window.record_action.isChecked(), timeout=5000)
+    start_s = window.last_packet.time_s
+    qtbot.waitUntil(lambda: window.last_packet.time_s >= start_s + 3.0, timeout=30_000)
+    window.record_action.trigger()
+    qtbot.waitUntil(lambda: path.exists(), timeout=10_000)
+    with av.open(str(path)) as c:
+        video = c.streams.video[0]
+        frames = sum(1 for _ in c.decode(video))
+        seconds = float(video.duration * video.time_base)
+    assert seconds > 2.5 and frames / seconds == pytest.approx(25.0, rel=0.1)  # the source's 25 fps
+
+
+def test_a_camera_stops_and_starts(qtbot, make_window, monkeypatch):
+    """No real camera here: OpenCV's capture of index 0 is replaced by one that serves the sample photo."""
+    import cv2
+
+    import fervision.engine.sources as sources
+
+    photo = cv2.imread(str(SAMPLE.parent / "sample_face_pexels.jpg"))
+    real_capture = cv2.VideoCapture
+    opened = []
+
+    class FakeCamera:
+        def __init__(self, index):
+            self.open = True
+            opened.append(self)
+
+        def isOpened(self):
+            return self.open
+
+        def read(self):
+            time.sleep(0.04)
+            return (True, photo.copy()) if self.open else (False, None)
+
+        def get(self, prop):
+            return 25.0 if prop == cv2.CAP_PROP_FPS else 0.0
+
+        def release(self):
+            self.open = False
+
+    monkeypatch.setattr(sources.cv2, "VideoCapture",
+                        lambda arg, *a: FakeCamera(arg) if isinstance(arg, int) else real_capture(arg, *a))
+    window = make_window()
+    window.open_source("0")
+    qtbot.waitUntil(lambda: window.frames_shown >= 5, timeout=30_000)
+    assert window.source.kind == "camera" and window.play_action.text() == "Stop"
+    window.play_action.trigger()  # Stop
+    qtbot.waitUntil(lambda: window.play_action.text() == "Start", timeout=5000)
+    qtbot.waitUntil(lambda: not opened[-1].open, timeout=5000)  # released for other apps
+    shown = window.frames_shown
+    window.play_action.trigger()  # Start again
+    qtbot.waitUntil(lambda: window.frames_shown >= shown + 5, timeout=30_000)
+    assert window.play_action.text() == "Stop" and len(opened) == 2
+    assert window.last_packet.faces.student_ids.tolist() == [1]  # the same student after the restart
+    times = window.last_packet.time_s
+    assert times > 0.2  # the camera's time went on from where it stopped
 
 
 def test_save_faces_sorts_student_crops_by_expression(qtbot, make_window, tmp_path):

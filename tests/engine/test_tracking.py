@@ -109,3 +109,17 @@ def test_share_inside_counts_a_cut_off_part_as_inside_the_whole():
     part, beside = np.array([[100, 100, 110, 140]], np.float32), np.array([[150, 100, 190, 140]], np.float32)
     assert share_inside(part, whole)[0, 0] == 1.0 and box_iou(part, whole)[0, 0] == 0.25
     assert share_inside(beside, whole)[0, 0] == 0.0
+
+
+def test_after_a_seek_students_are_refound_where_they_sit_with_their_ids():
+    tracker = StudentTracker()
+    seats = np.array([[0, 0, 40, 40], [100, 0, 140, 40]], np.float32)
+    for t in (0.0, 0.1, 0.2):
+        ids = tracker.update(seats, t)
+    assert ids.tolist() == [1, 2]
+    tracker.update(np.array([[300, 0, 340, 40]], np.float32), 0.3)  # a face not confirmed yet
+    tracker.rebase()  # the user seeks back to the start ...
+    assert tracker.update(seats[::-1] + 2, 0.0).tolist() == [2, 1]  # ... the same students, by place
+    tracker.rebase()  # ... and then a minute ahead, past max_lost_s
+    assert tracker.update(seats, 60.0).tolist() == [1, 2]
+    assert tracker.next_id == 3 and all(t.student_id > 0 for t in tracker.tracks)
