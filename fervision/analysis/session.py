@@ -177,13 +177,16 @@ class AnalysisSession:
         """The three CSVs and the timeline PNG of the session so far (``fervision annotate``'s formats).
 
         Each file is written under a temporary name and renamed, so an export that fails half-way
-        never leaves a truncated file where a good one was."""
+        never leaves a truncated file where a good one was. Call it from the thread that processes
+        frames (the app's worker does): the UI thread only waits for the small files."""
         folder, stem = Path(folder), stem or self.name
         folder.mkdir(parents=True, exist_ok=True)
         paths = {kind: folder / f"{stem}_{kind}.csv" for kind in ("faces", "students", "class")}
         partial = {kind: path.with_name(path.name + ".partial") for kind, path in paths.items()}
         with self.lock:
-            self._export_faces(partial["faces"])
+            pass_of_second = {second: sec.pass_id for second, sec in self.record.seconds.items()}
+        self._export_faces(partial["faces"], pass_of_second)  # the long one, without holding the lock
+        with self.lock:
             ClassCsvSink(partial["class"], self.record).close()  # closing writes every complete second
             StudentsCsvSink(paths["students"], self.record).close()  # already atomic
             for kind in ("faces", "class"):
@@ -192,7 +195,7 @@ class AnalysisSession:
                                               title=f"{stem}: class emotion distribution")
         return paths
 
-    def _export_faces(self, path: Path) -> None:
+    def _export_faces(self, path: Path, pass_of_second: dict[int, int]) -> None:
         """The spooled faces table; after seeks, only the rows of the pass that last analysed each
         second, in time order (every row is flushed as it is written, so the spool is complete)."""
         if len(self._passes) == 1:
@@ -207,8 +210,7 @@ class AnalysisSession:
                 pass_id = self._passes[bisect.bisect_right(starts, offset) - 1][1]
                 offset += len(line)
                 time_s = float(line.split(b",", 2)[1])
-                sec = self.record.seconds.get(max(0, math.floor(time_s)))
-                if sec is not None and sec.pass_id == pass_id:
+                if pass_of_second.get(max(0, math.floor(time_s))) == pass_id:
                     rows.append((time_s, line.decode()))
         rows.sort(key=lambda row: row[0])  # stable: rows of one frame keep their order
         with open(path, "w", newline="") as out:
