@@ -112,3 +112,36 @@ def test_overlay_names_highlight_and_labels_at_the_edge():
     ring = highlighted[5:55, 55]  # left of student 2's box (x1 = 60)
     assert (ring == 255).all(axis=1).any()  # the white outer frame
     assert not (plain[5:55, 55] == 255).all(axis=1).any()
+
+
+def test_names_with_accents_render_as_typed():
+    from fervision.outputs.overlay import label_patch
+
+    texts = ("José Núñez", "Jose Nunez", "Jos? N?nez")
+    accented, plain, question = (label_patch(t, (200, 200, 200), 18) for t in texts)
+    assert accented.shape == plain.shape  # the same letters, with their accents: not "Jos?? N????ez"
+    assert not np.array_equal(accented, plain) and not np.array_equal(accented, question)
+    assert label_patch("Дарья Ωμέγα", (200, 200, 200), 18).shape[1] > 60  # Cyrillic and Greek too
+
+
+def test_labels_never_cover_each_other_in_a_crowded_class():
+    from fervision.outputs.overlay import layout_labels, text_size
+
+    rows, cols = 5, 6  # 30 faces of 50 px, 20 px apart, in a 720p frame
+    xyxy = np.array([[100 + 70 * c, 100 + 70 * r, 150 + 70 * c, 150 + 70 * r]
+                     for r in range(rows) for c in range(cols)], np.float32)
+    n = len(xyxy)
+    probs = np.full((n, 3), 0.1, np.float32)
+    probs[:, 1] = 0.8
+    frame = FaceFrame(xyxy=xyxy, confidence=np.ones(n), student_ids=np.arange(1, n + 1),
+                      data={"expression": probs}, labels=LABELS)
+    texts = [(f"#{i + 1} Student {i + 1} happiness 80%", f"#{i + 1}") for i in range(n)]
+    placed = layout_labels(frame, texts, [(0, 200, 255)] * n, text_size((720, 1280)), (1280, 720), first=17)
+    rects = [p.rect for p in placed]
+    assert all(not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3])
+               for k, a in enumerate(rects) for b in rects[k + 1:])
+    selected = next(p for p in placed if p.face == 17)
+    assert selected.text.startswith("#18 Student")  # the selected one in full
+    assert len(placed) == n  # crowded, but every face still shows at least its id
+    drawn = draw_faces(np.zeros((720, 1280, 3), np.uint8), frame, SIGNALS, names={18: "José Núñez"}, highlight=18)
+    assert drawn.shape == (720, 1280, 3)
