@@ -104,6 +104,8 @@ def iterate_batches(
 ) -> Iterator[torch.Tensor]:
     """Index batches over ``range(n)``; with ``world_size > 1`` each rank gets its own shard
     of one shared permutation (the generator must be seeded identically on every rank)."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     order = torch.randperm(n, generator=generator) if shuffle else torch.arange(n)
     order = order[rank::world_size]
     stop = len(order) - (len(order) % batch_size if drop_last else 0)

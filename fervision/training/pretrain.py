@@ -27,13 +27,14 @@ from tqdm import tqdm
 from ..core.io import atomic_write_bytes
 from ..data import AugmentConfig, augment, iterate_batches, load_dataset
 from ..data.augmentation import preprocess
-from ..errors import CheckpointError
+from ..errors import CheckpointError, FervisionError
 from ..inference import resolve_device
 from ..models import create_model, get_model_config, model_options
 from .fcmae import FCMAE, random_patch_mask
 from .plots import image_grid_png
 from .runs import (
     RunConfig,
+    fit_batch_size,
     git_commit,
     hardware_description,
     param_groups,
@@ -68,6 +69,8 @@ class Pretrainer:
     """One FCMAE pre-training run. Construct, then :meth:`fit`."""
 
     def __init__(self, cfg: PretrainConfig) -> None:
+        if cfg.epochs < 1:
+            raise FervisionError(f"--epochs must be at least 1, not {cfg.epochs}.")
         self.cfg = cfg
         self.out = Path(cfg.output)
         self.device = resolve_device(cfg.device)
@@ -75,6 +78,9 @@ class Pretrainer:
         data = load_dataset(cfg.dataset, cfg.data, "train")
         if cfg.max_train_samples:
             data = data.subset(slice(0, cfg.max_train_samples))
+        self.batch_size, note = fit_batch_size(len(data), cfg.batch_size)  # a small folder still pre-trains
+        if note:
+            print(note, flush=True)
         self.images = data.images.to(self.device)
         self.in_chans = data.channels
         mc = get_model_config(cfg.model)
@@ -94,7 +100,7 @@ class Pretrainer:
 
     @property
     def steps_per_epoch(self) -> int:
-        return max(1, len(self.images) // self.cfg.batch_size)
+        return len(self.images) // self.batch_size
 
     def _resume(self) -> None:
         state = read_state(self.cfg, _MUST_MATCH_ON_RESUME, self.device)
@@ -149,7 +155,7 @@ class Pretrainer:
             t0 = time.perf_counter()
             self.fcmae.train()
             total = torch.zeros((), device=self.device)
-            batches = iterate_batches(len(self.images), self.cfg.batch_size, shuffle=True,
+            batches = iterate_batches(len(self.images), self.batch_size, shuffle=True,
                                       generator=self.order_generator, drop_last=True)
             bar = tqdm(batches, total=self.steps_per_epoch, desc=f"pretrain epoch {epoch + 1}/{self.cfg.epochs}",
                        mininterval=1.0 if sys.stderr.isatty() else 30.0, leave=False)

@@ -111,6 +111,29 @@ def param_groups(model: nn.Module, weight_decay: float) -> list[dict[str, Any]]:
     return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
 
 
+def fit_batch_size(n: int, batch_size: int, world_size: int = 1) -> tuple[int, str | None]:
+    """The batch size a run over ``n`` training faces uses on each of ``world_size`` processes, and a
+    note when it differs from the one asked for.
+
+    Batches are full (the last, partial one is dropped), so with fewer faces per process than
+    ``batch_size`` no batch would run: the batch is made as large as the faces allow instead.
+    Fewer than two faces per process cannot train (BatchNorm needs two), which is refused."""
+    if batch_size < 1:
+        raise FervisionError(f"--batch-size must be at least 1, not {batch_size}.")
+    if n == 0:
+        raise FervisionError("the training set is empty: there are no faces to train on.")
+    per_rank = n // world_size
+    if per_rank < 2:
+        on = f" on each of {world_size} processes" if world_size > 1 else ""
+        raise FervisionError(f"the training set has {n} face{'s' if n != 1 else ''}, too few to train{on}: "
+                             "at least 2 are needed.")
+    if per_rank >= batch_size:
+        return batch_size, None
+    faces = f"{per_rank} faces per process" if world_size > 1 else f"{n} faces"
+    return per_rank, (f"note: the training set has only {faces}, fewer than --batch-size {batch_size}; "
+                      f"using batches of {per_rank}.")
+
+
 def warmup_cosine(step: int, warmup_steps: int, progress: float) -> float:
     """Learning-rate factor: linear warm-up over ``warmup_steps``, then cosine decay to zero
     as ``progress`` goes 0 → 1."""

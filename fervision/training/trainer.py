@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import itertools
 import json
-import math
 import os
 import sys
 import time
@@ -36,6 +36,7 @@ from .evaluate import evaluate_model
 from .initial_weights import init_checkpoint_meta, load_init, reading_form
 from .runs import (
     RunConfig,
+    fit_batch_size,
     git_commit,
     hardware_description,
     param_groups,
@@ -138,6 +139,8 @@ class Trainer:
             raise FervisionError("give --teacher (online distillation) or --teacher-targets (offline), not both.")
         if cfg.label_smoothing and cfg.loss != "ce":
             raise FervisionError(f"--label-smoothing applies to --loss ce, not {cfg.loss}.")
+        if cfg.epochs < 1 and not cfg.time_budget_min:
+            raise FervisionError(f"--epochs must be at least 1, not {cfg.epochs}.")
         self.cfg = cfg
         self.clock = clock
         self.out = Path(cfg.output)
@@ -146,6 +149,13 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         start = init_checkpoint_meta(cfg.init)
         train, val = _split_train_val(cfg, start)
+        if len(val) == 0:
+            raise FervisionError(f"{cfg.data} leaves no faces to validate on: give each class at least 2 images "
+                                 "(a tenth of them, at least one, is held out).")
+        # full batches only, as large as the faces allow: a small folder still trains
+        self.batch_size, note = fit_batch_size(len(train), cfg.batch_size, self.dist.world_size)
+        if note and self.dist.main:
+            print(note, flush=True)
         self.labels = train.label_names
         mc = get_model_config(cfg.model)
         self.pre = Preprocessing(
@@ -241,8 +251,8 @@ class Trainer:
         return F.kl_div(log_p_student, p_teacher, reduction="batchmean") * t * t
 
     def _steps_per_epoch(self) -> int:
-        per_rank = math.ceil(len(self.train_data) / self.dist.world_size)
-        return max(1, per_rank // self.cfg.batch_size)
+        """Full batches per epoch, the same on every rank (at least one: see :func:`fit_batch_size`)."""
+        return (len(self.train_data) // self.dist.world_size) // self.batch_size
 
     def _lr_factor(self, progress: float) -> float:
         return warmup_cosine(self.step, max(1, int(self.cfg.warmup_epochs * self._steps_per_epoch())), progress)
@@ -310,6 +320,7 @@ class Trainer:
                 "git_commit": git_commit(),
                 "hardware": hardware_description(self.device),
                 "world_size": self.dist.world_size,
+                "batch_size": self.batch_size,
                 "seed": self.cfg.seed,
                 "wall_time_s": round(self.elapsed, 1),
                 "init": self.init_source,
@@ -331,13 +342,15 @@ class Trainer:
         base_lr = [self.cfg.lr] * len(self.optimizer.param_groups)
         epoch = self.start_epoch
         progress = self._progress(self.elapsed)
-        while progress < 1.0:
+        while progress < 1.0 and (epochs is None or epoch < epochs):
             t0 = self.clock()
             self.model.train()
             total, count = torch.zeros((), device=self.device), 0
-            batches = iterate_batches(len(self.train_data), self.cfg.batch_size, shuffle=True,
-                                      generator=self.order_generator, rank=self.dist.rank,
-                                      world_size=self.dist.world_size, drop_last=True)
+            # every rank takes the same number of steps (a rank with one face more must not take one more)
+            batches = itertools.islice(
+                iterate_batches(len(self.train_data), self.batch_size, shuffle=True, generator=self.order_generator,
+                                rank=self.dist.rank, world_size=self.dist.world_size, drop_last=True),
+                steps)
             of = f"/{epochs}" if epochs else f" ({self.cfg.time_budget_min:g} min budget)"
             bar = tqdm(batches, total=steps, desc=f"epoch {epoch + 1}{of}", disable=not self.dist.main,
                        mininterval=1.0 if sys.stderr.isatty() else 30.0, leave=False)

@@ -9,11 +9,11 @@ from fervision.checkpoint import read_metadata
 from fervision.errors import FervisionError
 from fervision.losses import AdaptiveWeightedFocalLoss
 from fervision.training import evaluate_checkpoint, train
-from fervision.training.runs import warmup_cosine
+from fervision.training.runs import fit_batch_size, warmup_cosine
 from fervision.training.trainer import Trainer
 
 from ..conftest import make_faces
-from .conftest import _cfg
+from .conftest import _cfg, write_class_folders
 
 
 def test_train_save_load_predict_round_trip(tiny_ferplus, tmp_path):
@@ -136,3 +136,53 @@ def test_imagenet_init_trains_efficientnet_lite0_and_only_it(tiny_ferplus, tmp_p
     assert list(meta.preprocessing.mean) == [0.5] and list(meta.preprocessing.std) == [0.5]
     with pytest.raises(FervisionError, match="efficientnet_lite0 only"):
         train(_cfg(tiny_ferplus, tmp_path / "nca", init="imagenet"))
+
+
+def test_a_folder_smaller_than_one_batch_trains_its_epochs_and_stops(tmp_path, monkeypatch, capsys):
+    """Four training faces and --batch-size 32: full batches only used to mean no batch at all, and the run
+    counted epochs for ever ("epoch 6200/1"). Now the batch shrinks to the faces, with a note."""
+    import fervision.training.trainer as trainer_module
+
+    folder = write_class_folders(tmp_path / "faces", {0: "happy", 1: "sad"}, n=12, size=48)  # 3 faces a class
+    real_evaluate, epochs_validated = trainer_module.evaluate_model, []
+
+    def evaluate_at_most_five_epochs(*args, **kwargs):
+        epochs_validated.append(1)
+        assert len(epochs_validated) <= 5, "training ran more epochs than the 2 asked for"
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(trainer_module, "evaluate_model", evaluate_at_most_five_epochs)
+    trainer = Trainer(_cfg(folder, tmp_path / "run", dataset="folder", epochs=2, batch_size=32))
+    assert len(trainer.train_data) == 4 and trainer.batch_size == 4  # one face of each class is held out
+    best = trainer.fit()
+    assert trainer.step == 2 and len(epochs_validated) == 2  # one step in each of the two epochs
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in log] == [1, 2] and all(r["train_loss"] > 0 for r in log)
+    assert read_metadata(best).training["batch_size"] == 4
+    note = "the training set has only 4 faces, fewer than --batch-size 32; using batches of 4."
+    assert note in capsys.readouterr().out
+
+
+def test_too_small_or_empty_training_sets_are_one_sentence(tmp_path):
+    one_each = write_class_folders(tmp_path / "one", {0: "happy", 1: "sad"}, n=2, size=48)
+    with pytest.raises(FervisionError, match="leaves no faces to validate on: give each class at least 2 images"):
+        Trainer(_cfg(one_each, tmp_path / "run1", dataset="folder"))
+    two_each = write_class_folders(tmp_path / "two", {0: "happy", 1: "sad"}, n=8, size=48)
+    with pytest.raises(FervisionError, match=r"^the training set is empty"):
+        Trainer(_cfg(two_each, tmp_path / "run2", dataset="folder", val_fraction=1.0))
+    with pytest.raises(FervisionError, match="--epochs must be at least 1, not 0"):
+        Trainer(_cfg(two_each, tmp_path / "run3", dataset="folder", epochs=0))
+    with pytest.raises(FervisionError, match="--batch-size must be at least 1, not 0"):
+        Trainer(_cfg(two_each, tmp_path / "run4", dataset="folder", batch_size=0))
+
+
+def test_fit_batch_size():
+    assert fit_batch_size(100, 32) == (32, None)
+    assert fit_batch_size(10, 32) == (10, "note: the training set has only 10 faces, fewer than --batch-size 32; "
+                                          "using batches of 10.")
+    assert fit_batch_size(21, 16, world_size=2) == (10, "note: the training set has only 10 faces per process, "
+                                                        "fewer than --batch-size 16; using batches of 10.")
+    with pytest.raises(FervisionError, match="has 1 face, too few to train: at least 2 are needed"):
+        fit_batch_size(1, 32)
+    with pytest.raises(FervisionError, match="has 3 faces, too few to train on each of 2 processes"):
+        fit_batch_size(3, 32, world_size=2)
