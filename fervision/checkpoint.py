@@ -4,11 +4,18 @@ A checkpoint carries everything needed to use it (model name and options, labels
 order, input size, colour, mean/std, crop convention) plus how it was made (dataset,
 metrics, command, commit). Loading never unpickles anything. A human-readable copy of the
 metadata is written beside it as ``<name>.json``.
+
+The metadata is checked when a checkpoint is read (and before one is written): a checkpoint
+is a file from anywhere, and its labels become folder names (``annotate --save-faces``) and
+its sizes become allocations, so anything outside the plain values below is refused with
+one sentence naming the field.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,11 +28,15 @@ from torch import nn
 
 from .core.io import atomic_write_bytes
 from .errors import CheckpointError
-from .models import create_model
+from .models import create_model, list_models
 
 FORMAT = "fervision-checkpoint"
 FORMAT_VERSION = 1
 METADATA_KEY = "fervision"
+MAX_LABEL_LENGTH = 32
+SIZE_RANGE = (8, 1024)  # input_size and source_size, in pixels
+COLORS = ("grey", "rgb")
+_DEVICE_NAMES = {"con", "prn", "aux", "nul", *(f"{port}{i}" for port in ("com", "lpt") for i in range(1, 10))}
 
 
 @dataclass
@@ -68,22 +79,116 @@ class CheckpointMeta:
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> CheckpointMeta:
+        """Parse and check stored metadata; a ``ValueError`` naming the field for anything not plainly valid."""
+        if not isinstance(d, dict):
+            raise ValueError("metadata is not a JSON object")
+        if d.get("format") != FORMAT:
+            raise ValueError(f"format is {d.get('format')!r}, not {FORMAT!r}")
+        if d.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"format_version {d.get('format_version')!r} is not one this fervision reads "
+                             f"({FORMAT_VERSION})")
+        for key in ("model", "labels", "preprocessing"):
+            if key not in d:
+                raise ValueError(f"{key} is missing")
         pre = d["preprocessing"]
-        pre = Preprocessing(**{**pre, "mean": tuple(pre["mean"]), "std": tuple(pre["std"])})
-        return cls(
+        if not isinstance(pre, dict):
+            raise ValueError("preprocessing is not a JSON object")
+        known = {f.name for f in dataclasses.fields(Preprocessing)}
+        unknown = sorted(set(pre) - known)
+        if unknown:
+            raise ValueError(f"preprocessing.{unknown[0]} is not a preprocessing setting")
+        missing = sorted(known - set(pre) - {"crop_margin"})
+        if missing:
+            raise ValueError(f"preprocessing.{missing[0]} is missing")
+        for key in ("model_options", "dataset", "metrics", "training"):
+            if not isinstance(d.get(key, {}), dict):
+                raise ValueError(f"{key} is not a JSON object")
+        meta = cls(
             model=d["model"],
             model_options=d.get("model_options", {}),
-            labels=list(d["labels"]),
-            preprocessing=pre,
+            labels=d["labels"],
+            preprocessing=Preprocessing(**pre),
             dataset=d.get("dataset", {}),
             metrics=d.get("metrics", {}),
             training=d.get("training", {}),
         )
+        meta.check()
+        meta.labels = list(meta.labels)
+        p = meta.preprocessing
+        p.mean, p.std = tuple(p.mean), tuple(p.std)
+        return meta
+
+    def check(self) -> None:
+        """Refuse metadata outside the plain values a checkpoint may carry (``ValueError`` naming the field)."""
+        if not isinstance(self.model, str) or self.model not in list_models():
+            raise ValueError(f"model {self.model!r} is not a model this fervision has "
+                             f"({', '.join(list_models())})")
+        if not isinstance(self.model_options, dict):
+            raise ValueError("model_options is not a JSON object")
+        if not isinstance(self.labels, (list, tuple)) or not self.labels:
+            raise ValueError("labels is not a non-empty list of class names")
+        for i, label in enumerate(self.labels):
+            problem = label_problem(label)
+            if problem:
+                raise ValueError(f"labels[{i}] {label!r} {problem}")
+        if len(set(self.labels)) != len(self.labels):
+            twice = next(label for label in self.labels if list(self.labels).count(label) > 1)
+            raise ValueError(f"labels list {twice!r} twice")
+        p = self.preprocessing
+        lo, hi = SIZE_RANGE
+        for key in ("input_size", "source_size"):
+            value = getattr(p, key)
+            if not _is_int(value) or not lo <= value <= hi:
+                raise ValueError(f"preprocessing.{key} {value!r} is not a whole number of pixels from {lo} to {hi}")
+        if p.color not in COLORS:
+            raise ValueError(f"preprocessing.color {p.color!r} is not one of {', '.join(COLORS)}")
+        channels = 1 if p.color == "grey" else 3
+        for key in ("mean", "std"):  # one per channel, or one shared by all (see data.augmentation.normalize)
+            values = getattr(p, key)
+            if (not isinstance(values, (list, tuple)) or len(values) not in (1, channels)
+                    or not all(_is_number(v) for v in values)):
+                expected = "1 number" if channels == 1 else f"1 number or {channels} (one per rgb channel)"
+                raise ValueError(f"preprocessing.{key} {values!r} is not {expected}")
+        if not all(v > 0 for v in p.std):
+            raise ValueError(f"preprocessing.std {p.std!r} is not positive")
+        if not _is_number(p.crop_margin) or not 0 <= p.crop_margin <= 1:
+            raise ValueError(f"preprocessing.crop_margin {p.crop_margin!r} is not a number from 0 to 1")
+
+
+def label_problem(label: object) -> str | None:
+    """Why ``label`` cannot be a class name, or ``None`` when it can.
+
+    Class names become folder names (``annotate --save-faces`` writes ``<folder>/<label>/``),
+    so they are plain names: at most 32 letters, digits, ``_``, ``-`` and inner spaces, and
+    so never a path, ``..``, a hidden name or a name Windows keeps for a device (``con``, ``nul``, …)."""
+    if not isinstance(label, str) or not label:
+        return "is not a non-empty name"
+    if len(label) > MAX_LABEL_LENGTH:
+        return f"is longer than {MAX_LABEL_LENGTH} characters"
+    if label != label.strip() or not all(ch.isalnum() or ch in "_- " for ch in label):
+        return "is not a plain name (letters, digits, _, - and spaces inside)"
+    if label.lower() in _DEVICE_NAMES:
+        return "is a name Windows keeps for a device"
+    return None
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def save_checkpoint(model: nn.Module, meta: CheckpointMeta, path: str | Path, half: bool = False) -> Path:
-    """Save weights (optionally as fp16) and metadata atomically; also writes ``path.json``."""
+    """Save weights (optionally as fp16) and metadata atomically; also writes ``path.json``.
+
+    Metadata that :func:`load_checkpoint` would refuse is refused here, before anything is written."""
     path = Path(path)
+    try:
+        meta.check()
+    except ValueError as exc:
+        raise CheckpointError(f"cannot save {path}: its {exc}.") from None
     state = {
         k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
         for k, v in model.state_dict().items()
@@ -96,10 +201,11 @@ def save_checkpoint(model: nn.Module, meta: CheckpointMeta, path: str | Path, ha
 
 def read_metadata(path: str | Path) -> CheckpointMeta:
     """Read only the metadata of a checkpoint (cheap: the header, not the weights)."""
-    return _open(Path(path))[0]
+    return _open(Path(path), weights=False)[0]
 
 
-def _open(path: Path) -> tuple[CheckpointMeta, dict[str, torch.Tensor]]:
+def _open(path: Path, weights: bool = True) -> tuple[CheckpointMeta, dict[str, torch.Tensor]]:
+    """The checked metadata and (with ``weights``) the tensors: none is read when the metadata is refused."""
     if not path.is_file():
         raise CheckpointError(f"No checkpoint file at {path}.")
     try:
@@ -108,17 +214,23 @@ def _open(path: Path) -> tuple[CheckpointMeta, dict[str, torch.Tensor]]:
             if raw is None:
                 raise CheckpointError(f"{path} is a safetensors file but not a fervision checkpoint "
                                       "(no fervision metadata).")
-            tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118  (safe_open has keys() but no __iter__)
+            meta = _parse_metadata(path, raw)
+            tensors = {k: f.get_tensor(k) for k in f.keys()} if weights else {}  # noqa: SIM118  (no __iter__)
     except (SafetensorError, OSError, ValueError) as exc:
         raise CheckpointError(f"{path} is not a readable safetensors checkpoint "
                               f"(corrupt or wrong format: {exc}).") from None
+    return meta, tensors
+
+
+def _parse_metadata(path: Path, raw: str) -> CheckpointMeta:
     try:
         data = json.loads(raw)
-        if data.get("format") != FORMAT:
-            raise KeyError("format")
-        return CheckpointMeta.from_json(data), tensors
-    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+    except json.JSONDecodeError as exc:
         raise CheckpointError(f"{path} has damaged fervision metadata ({exc}).") from None
+    try:
+        return CheckpointMeta.from_json(data)
+    except ValueError as exc:
+        raise CheckpointError(f"{path} is refused: its {exc}.") from None
 
 
 def require_labels(meta: CheckpointMeta, labels: Sequence[str], path: str | Path, role: str = "checkpoint") -> None:

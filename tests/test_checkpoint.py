@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 import torch
@@ -70,9 +71,100 @@ def test_checkpoint_that_does_not_fit_its_model(tmp_path):
     path = save_checkpoint(model, _meta(model="nca_mobilenet", model_options={}), tmp_path / "wrong.safetensors")
     with pytest.raises(CheckpointError, match="does not fit model nca_mobilenet"):
         load_checkpoint(path)
-    unknown = save_checkpoint(model, _meta(model="resnet9000"), tmp_path / "unknown.safetensors")
-    with pytest.raises(CheckpointError, match="cannot build"):
+    with pytest.raises(CheckpointError, match="model 'resnet9000' is not a model this fervision has"):
+        save_checkpoint(model, _meta(model="resnet9000"), tmp_path / "unknown.safetensors")
+    assert not (tmp_path / "unknown.safetensors").exists()  # refused before anything is written
+    unknown = _crafted(tmp_path / "unknown.safetensors", model="resnet9000")
+    with pytest.raises(CheckpointError, match="model 'resnet9000' is not a model this fervision has"):
         load_checkpoint(unknown)
+
+
+def _crafted(path, pre=None, **fields):
+    """A checkpoint with a good model's weights and metadata changed by hand (``None`` removes a field),
+    as someone could write it without save_checkpoint."""
+    model = create_model("mobilenetv3_small_100", num_classes=5, in_chans=1)
+    meta = _meta().to_json()
+    meta["preprocessing"].update(pre or {})
+    meta.update(fields)
+    meta = {k: v for k, v in meta.items() if v is not None}
+    meta["preprocessing"] = {k: v for k, v in meta["preprocessing"].items() if v is not None}
+    save_file(model.state_dict(), str(path), metadata={"fervision": json.dumps(meta)})
+    return path
+
+
+def _labels(first):
+    return [first, "c1", "c2", "c3", "c4"]
+
+
+BAD_METADATA = [  # (changed fields, changed preprocessing, what the sentence says)
+    ({"labels": _labels("../../x")}, {}, r"labels\[0\] '\.\./\.\./x' is not a plain name"),
+    ({"labels": _labels("/etc/cron.d")}, {}, r"labels\[0\] '/etc/cron\.d' is not a plain name"),
+    ({"labels": _labels("..")}, {}, r"labels\[0\] '\.\.' is not a plain name"),
+    ({"labels": _labels(".hidden")}, {}, r"labels\[0\] '\.hidden' is not a plain name"),
+    ({"labels": _labels("a\\b")}, {}, r"labels\[0\] .* is not a plain name"),
+    ({"labels": _labels(" happy")}, {}, r"labels\[0\] ' happy' is not a plain name"),
+    ({"labels": _labels("")}, {}, r"labels\[0\] '' is not a non-empty name"),
+    ({"labels": _labels(7)}, {}, r"labels\[0\] 7 is not a non-empty name"),
+    ({"labels": _labels("x" * 33)}, {}, r"labels\[0\] 'x+' is longer than 32 characters"),
+    ({"labels": _labels("NUL")}, {}, r"labels\[0\] 'NUL' is a name Windows keeps for a device"),
+    ({"labels": ["c0", "c1", "c1", "c3", "c4"]}, {}, r"labels list 'c1' twice"),
+    ({"labels": "c0"}, {}, r"labels is not a non-empty list"),
+    ({"labels": []}, {}, r"labels is not a non-empty list"),
+    ({"labels": None}, {}, r"labels is missing"),
+    ({"model": "../../evil"}, {}, r"model '\.\./\.\./evil' is not a model this fervision has"),
+    ({"format": "something-else"}, {}, r"format is 'something-else'"),
+    ({"format_version": 2}, {}, r"format_version 2 is not one this fervision reads"),
+    ({"training": [1, 2]}, {}, r"training is not a JSON object"),
+    ({}, {"input_size": 0}, r"preprocessing\.input_size 0 is not a whole number of pixels from 8 to 1024"),
+    ({}, {"input_size": 1_000_000}, r"preprocessing\.input_size 1000000 is not a whole number"),
+    ({}, {"input_size": 32.5}, r"preprocessing\.input_size 32\.5 is not a whole number"),
+    ({}, {"input_size": True}, r"preprocessing\.input_size True is not a whole number"),
+    ({}, {"source_size": -48}, r"preprocessing\.source_size -48 is not a whole number"),
+    ({}, {"color": "bgr"}, r"preprocessing\.color 'bgr' is not one of grey, rgb"),
+    ({}, {"mean": [0.5, 0.5, 0.5]}, r"preprocessing\.mean \[0\.5, 0\.5, 0\.5\] is not 1 number"),
+    ({}, {"std": [0.0]}, r"preprocessing\.std \[0\.0\] is not positive"),
+    ({}, {"std": [-0.25]}, r"preprocessing\.std \[-0\.25\] is not positive"),
+    ({}, {"std": [float("nan")]}, r"preprocessing\.std \[nan\] is not 1 number"),
+    ({}, {"std": "0.25"}, r"preprocessing\.std '0\.25' is not 1 number"),
+    ({}, {"color": "rgb", "mean": [0.5, 0.5]}, r"preprocessing\.mean \[0\.5, 0\.5\] is not 1 number or 3 \(one "),
+    ({}, {"crop_margin": 1.5}, r"preprocessing\.crop_margin 1\.5 is not a number from 0 to 1"),
+    ({}, {"crop_margin": -0.1}, r"preprocessing\.crop_margin -0\.1 is not a number from 0 to 1"),
+    ({}, {"evil": 1}, r"preprocessing\.evil is not a preprocessing setting"),
+    ({}, {"color": None}, r"preprocessing\.color is missing"),
+]
+
+
+@pytest.mark.parametrize(("fields", "pre", "says"), BAD_METADATA)
+def test_crafted_metadata_is_refused_naming_the_field(tmp_path, fields, pre, says):
+    path = _crafted(tmp_path / "crafted.safetensors", pre, **fields)
+    for read in (read_metadata, load_checkpoint):
+        with pytest.raises(CheckpointError, match=f"^{re.escape(str(path))} is refused: its {says}"):
+            read(path)
+
+
+def test_plain_labels_and_settings_are_accepted(tmp_path):
+    labels = ["very happy", "so-so", "half_asleep", "étonné", "c4"]
+    path = _crafted(tmp_path / "ok.safetensors", {"crop_margin": 1, "input_size": 8, "source_size": 1024},
+                    labels=labels)
+    meta = read_metadata(path)
+    assert meta.labels == labels and meta.preprocessing.crop_margin == 1
+    assert load_checkpoint(path)[1].labels == labels
+
+
+def test_rgb_takes_one_shared_or_three_means_and_stds(tmp_path):
+    """Training writes the model's one shared mean/std for colour faces too (normalize broadcasts it)."""
+    model = create_model("mobilenetv3_small_100", num_classes=5, in_chans=3)
+    for mean, std in (((0.5,), (0.25,)), ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))):
+        pre = Preprocessing(input_size=32, source_size=48, color="rgb", mean=mean, std=std)
+        path = save_checkpoint(model, _meta(preprocessing=pre), tmp_path / f"rgb{len(mean)}.safetensors")
+        assert load_checkpoint(path)[1].preprocessing.std == std
+
+
+def test_save_refuses_labels_that_load_would_refuse(tmp_path):
+    model = create_model("mobilenetv3_small_100", num_classes=5, in_chans=1)
+    with pytest.raises(CheckpointError, match=r"^cannot save .*bad\.safetensors: its labels\[0\] '\.\./x' is not"):
+        save_checkpoint(model, _meta(labels=_labels("../x")), tmp_path / "bad.safetensors")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_require_labels_refuses_other_classes_or_order():

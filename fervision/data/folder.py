@@ -25,7 +25,8 @@ def load_image_folder(
 
     A folder without split sub-folders is its train split only: reading it again as
     ``valid`` would validate on the training faces. ``label_names`` fixes the class order
-    (e.g. to match a checkpoint); otherwise the sorted folder names are used.
+    (e.g. to match a checkpoint); otherwise the sorted folder names are used, hidden ones
+    (``.ipynb_checkpoints``) left out.
     """
     base = Path(root)
     if split and (base / split).is_dir():
@@ -35,7 +36,8 @@ def load_image_folder(
                         "--split train reads all of it).")
     if not base.is_dir():
         raise DataError(f"image folder {base} does not exist.")
-    folders = sorted(p.name for p in base.iterdir() if p.is_dir())
+    # hidden folders (.ipynb_checkpoints, .git, …) are not classes
+    folders = sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
     names = tuple(label_names) if label_names else tuple(folders)
     missing = [n for n in names if n not in folders]
     if not names or missing:

@@ -25,7 +25,14 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from ..checkpoint import CheckpointMeta, Preprocessing, label_columns, load_checkpoint, save_checkpoint
+from ..checkpoint import (
+    CheckpointMeta,
+    Preprocessing,
+    label_columns,
+    label_problem,
+    load_checkpoint,
+    save_checkpoint,
+)
 from ..data import AugmentConfig, FaceTensors, augment, iterate_batches, load_dataset
 from ..data.augmentation import match_channels, normalize
 from ..errors import FervisionError
@@ -157,6 +164,10 @@ class Trainer:
         if note and self.dist.main:
             print(note, flush=True)
         self.labels = train.label_names
+        for name in self.labels:  # the checkpoint's labels: refused now, not when the first epoch is saved
+            problem = label_problem(name)
+            if problem:
+                raise FervisionError(f"class {name!r} of {cfg.data} cannot be a checkpoint label: it {problem}.")
         mc = get_model_config(cfg.model)
         self.pre = Preprocessing(
             input_size=cfg.img_size,

@@ -64,6 +64,15 @@ def test_image_folder(tmp_path):
         load_image_folder(tmp_path, "train", label_names=("happy", "angry"))
 
 
+def test_hidden_folders_are_not_classes(tmp_path):
+    """A notebook's .ipynb_checkpoints/ (or .git/) beside the class folders is no class (and no checkpoint label)."""
+    for folder in ("happy", ".ipynb_checkpoints"):
+        (tmp_path / folder).mkdir()
+        cv2.imwrite(str(tmp_path / folder / "0.png"), np.full((30, 40), 200, np.uint8))
+    data = load_image_folder(tmp_path)
+    assert data.label_names == ("happy",) and len(data) == 1
+
+
 def test_flat_image_folder_is_a_train_split_only(tmp_path):
     """Read again as `valid`, a flat folder would have validated on the training faces."""
     (tmp_path / "happy").mkdir()

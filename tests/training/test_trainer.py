@@ -174,6 +174,10 @@ def test_too_small_or_empty_training_sets_are_one_sentence(tmp_path):
         Trainer(_cfg(two_each, tmp_path / "run3", dataset="folder", epochs=0))
     with pytest.raises(FervisionError, match="--batch-size must be at least 1, not 0"):
         Trainer(_cfg(two_each, tmp_path / "run4", dataset="folder", batch_size=0))
+    odd = write_class_folders(tmp_path / "odd", {0: "happy", 1: "so.so"}, n=8, size=48)
+    with pytest.raises(FervisionError, match=r"class 'so\.so' of .* cannot be a checkpoint label: it is not a plain"):
+        Trainer(_cfg(odd, tmp_path / "run5", dataset="folder"))
+    assert not (tmp_path / "run5").exists()  # refused before the first epoch, not when its checkpoint is saved
 
 
 def test_fit_batch_size():
