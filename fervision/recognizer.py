@@ -44,19 +44,31 @@ def _names_in(folder: Path) -> list[str]:
 
 
 def resolve_checkpoint(name_or_path: str | Path) -> Path:
-    """A path as given (``.safetensors`` may be left off), or a shipped checkpoint by name (``default`` included)."""
+    """The checkpoint file meant by ``name_or_path``: a path, or a shipped checkpoint by name.
+
+    It is a path when it ends in ``.safetensors`` or contains a folder separator
+    (``runs/x/best.safetensors``, ``./mine.safetensors``, ``runs/x/best`` with the suffix left
+    off); anything else is a shipped name (``default``, ``nca_mobilenet_ferplus``, …), looked up
+    only in :func:`checkpoint_dir`, so a file or folder called ``default`` in the current folder
+    never stands in for the shipped one. A path that does not exist is returned as it is, and
+    loading it says so."""
+    text = str(name_or_path)
     path = Path(name_or_path)
-    if path.suffix == ".safetensors" or path.exists():
+    if path.suffix == ".safetensors":
         return path
-    with_suffix = path.with_name(path.name + ".safetensors")  # e.g. `runs/<name>/best`
-    if with_suffix.is_file():
-        return with_suffix
-    name = DEFAULT_CHECKPOINT if str(name_or_path) == "default" else str(name_or_path)
+    if _has_separator(text):
+        with_suffix = path.with_name(path.name + ".safetensors")  # e.g. `runs/<name>/best`
+        return with_suffix if not path.is_file() and with_suffix.is_file() else path
+    name = DEFAULT_CHECKPOINT if text == "default" else text
     folder = checkpoint_dir()
     candidate = folder / f"{name}.safetensors"
     if not candidate.is_file():
-        raise CheckpointError(_unknown_checkpoint_message(str(name_or_path), folder))
+        raise CheckpointError(_unknown_checkpoint_message(text, folder))
     return candidate
+
+
+def _has_separator(text: str) -> bool:
+    return any(sep in text for sep in {"/", os.sep, os.altsep or "/"})
 
 
 def _unknown_checkpoint_message(name: str, folder: Path) -> str:
@@ -65,9 +77,11 @@ def _unknown_checkpoint_message(name: str, folder: Path) -> str:
     known = (["default"] if DEFAULT_CHECKPOINT in shipped else []) + shipped
     asked = f"{name!r} ({DEFAULT_CHECKPOINT})" if name == "default" else repr(name)
     where = f"{folder}" + (" (from $FERVISION_CHECKPOINTS)" if os.environ.get("FERVISION_CHECKPOINTS") else "")
+    local = next((f for f in (f"{name}.safetensors", name) if Path(f).is_file()), None)
+    hint = f" (for the file {local} in this folder, write ./{local})" if local else ""
     if not known:
-        return f"No checkpoint named {asked}: no .safetensors checkpoints found in {where}."
-    return f"No checkpoint named {asked} in {where}; shipped ones are: {', '.join(known)}."
+        return f"No checkpoint named {asked}: no .safetensors checkpoints found in {where}{hint}."
+    return f"No checkpoint named {asked} in {where}; shipped ones are: {', '.join(known)}{hint}."
 
 
 class ExpressionRecognizer:

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -27,7 +29,7 @@ def test_default_and_shipped_checkpoints_resolve():
 
 def test_unknown_name_lists_the_checkpoints_that_really_exist(tmp_path, monkeypatch):
     monkeypatch.delenv("FERVISION_CHECKPOINTS", raising=False)
-    monkeypatch.chdir(tmp_path)  # names are tried as paths first
+    monkeypatch.chdir(tmp_path)
     folder = ROOT / "fervision" / "checkpoints"
     assert checkpoint_dir() == folder
     with pytest.raises(CheckpointError) as err:
@@ -48,6 +50,33 @@ def test_unknown_name_lists_the_checkpoints_that_really_exist(tmp_path, monkeypa
     with pytest.raises(CheckpointError) as err:
         resolve_checkpoint("default")
     assert str(err.value).endswith("; shipped ones are: mine.")
+
+
+def test_a_file_or_folder_named_like_a_shipped_checkpoint_never_shadows_it(tmp_path, monkeypatch):
+    """A bare name is a shipped name; only a name ending in .safetensors or holding a separator is a path."""
+    monkeypatch.delenv("FERVISION_CHECKPOINTS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    shipped = checkpoint_dir() / f"{DEFAULT_CHECKPOINT}.safetensors"
+    (tmp_path / "default").write_bytes(b"planted")
+    (tmp_path / "default.safetensors").write_bytes(b"planted")
+    (tmp_path / DEFAULT_CHECKPOINT).mkdir()
+    (tmp_path / f"{DEFAULT_CHECKPOINT}.safetensors").write_bytes(b"planted")
+    assert resolve_checkpoint("default") == shipped
+    assert resolve_checkpoint(DEFAULT_CHECKPOINT) == shipped
+    assert ExpressionRecognizer.from_checkpoint("default", device="cpu").labels[0] == "neutral"
+    # paths stay paths: with the suffix, or with a separator (the suffix may then be left off)
+    assert resolve_checkpoint("default.safetensors") == Path("default.safetensors")
+    assert resolve_checkpoint("./default") == Path("default")
+    (tmp_path / "runs").mkdir()
+    (tmp_path / "runs" / "best.safetensors").write_bytes(b"")
+    assert resolve_checkpoint("runs/best") == Path("runs/best.safetensors")
+    assert resolve_checkpoint(tmp_path / "runs" / "best") == tmp_path / "runs" / "best.safetensors"
+    with pytest.raises(CheckpointError, match="No checkpoint file at runs/missing"):
+        ExpressionRecognizer.from_checkpoint("runs/missing", device="cpu")
+    (tmp_path / "mine.safetensors").write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"shipped ones are: .*\(for the file mine\.safetensors in this folder, "
+                                              r"write \./mine\.safetensors\)\.$"):
+        resolve_checkpoint("mine")
 
 
 @pytest.mark.parametrize("name", list_checkpoints())
