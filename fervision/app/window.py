@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -25,6 +25,8 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSplitter,
+    QStyle,
+    QStyleOptionSlider,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -55,6 +57,29 @@ def _saved_float(settings: QSettings, key: str, default: float) -> float:
     """A saved number; ``type=float`` has QSettings convert what the file holds (as text in INI files)."""
     value = settings.value(key, default, type=float)
     return float(value) if isinstance(value, (int, float)) else default
+
+
+class SeekSlider(QSlider):
+    """A slider that also jumps to where its groove is clicked (Qt's own only steps a page)."""
+
+    clicked = Signal()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        handle = self.style().subControlRect(QStyle.ComplexControl.CC_Slider, self._style_option(),
+                                             QStyle.SubControl.SC_SliderHandle, self)
+        if event.button() == Qt.MouseButton.LeftButton and not handle.contains(event.position().toPoint()):
+            span = max(1, self.width() - handle.width())
+            x = int(event.position().x()) - handle.width() // 2
+            self.setValue(QStyle.sliderValueFromPosition(self.minimum(), self.maximum(), x, span))
+            self.clicked.emit()
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def _style_option(self) -> QStyleOptionSlider:
+        option = QStyleOptionSlider()
+        self.initStyleOption(option)
+        return option
 
 
 class MessageBar(QFrame):
@@ -131,6 +156,10 @@ class MainWindow(QMainWindow):
         self.open_action = QAction("Open…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Open))
         self.open_action.triggered.connect(self.choose_file)
         toolbar.addAction(self.open_action)
+        self.quit_action = QAction("Quit", self, shortcut=QKeySequence(QKeySequence.StandardKey.Quit))
+        self.quit_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.quit_action.triggered.connect(self.close)  # closing asks first about an unexported session
+        self.addAction(self.quit_action)
         self.camera_button = QToolButton(popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         self.camera_button.setText("Camera")
         self.camera_menu = QMenu(self.camera_button)
@@ -141,12 +170,13 @@ class MainWindow(QMainWindow):
         self.play_action = QAction("Play", self, shortcut=QKeySequence(Qt.Key.Key_Space), enabled=False)
         self.play_action.triggered.connect(self.toggle_play)
         toolbar.addAction(self.play_action)
-        self.seek = QSlider(Qt.Orientation.Horizontal)
+        self.seek = SeekSlider(Qt.Orientation.Horizontal)
         self.seek.setEnabled(False)
         self.seek.setRange(0, 0)
         self.seek.setMinimumWidth(240)
         self.seek.sliderPressed.connect(lambda: setattr(self, "_slider_held", True))
         self.seek.sliderReleased.connect(self._seek_released)
+        self.seek.clicked.connect(self._seek_released)  # a click on the groove jumps there
         toolbar.addWidget(self.seek)
         self.time_label = QLabel("0:00 / 0:00")
         toolbar.addWidget(self.time_label)
@@ -319,6 +349,7 @@ class MainWindow(QMainWindow):
 
     def _on_playing_changed(self, playing: bool) -> None:
         self.playing = playing
+        self._shown_times.clear()  # a pause is not slow display: the fps counts from now
         camera = self.source is not None and self.source.kind == "camera"
         self.play_action.setText("Pause" if playing else "Play")
         if camera:

@@ -3,6 +3,7 @@ import time
 
 import av
 import pytest
+from PySide6.QtCore import Qt
 
 from fervision.engine.config import PipelineConfig
 from fervision.outputs.csv_sinks import class_header, faces_header, students_header
@@ -226,3 +227,21 @@ def test_drop_a_file_blur_and_a_missing_camera(qtbot, make_window, monkeypatch):
     assert asked == ["Discard this session?"]  # the image's analysis was never exported
     qtbot.waitUntil(window.messages.isVisible, timeout=20_000)
     assert "Camera 57 does not exist or is busy" in window.messages.label.text()
+
+
+def test_a_click_on_the_seek_groove_jumps_there_and_ctrl_q_quits(qtbot, make_window):
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QKeySequence
+
+    window = make_window()
+    _play(qtbot, window, 5)
+    window.worker.pause()
+    qtbot.waitUntil(lambda: not window.playing, timeout=5000)
+    assert not window._shown_times  # the display rate starts afresh after a pause
+    groove = window.seek
+    qtbot.mouseClick(groove, Qt.MouseButton.LeftButton, pos=QPoint(int(groove.width() * 0.75), groove.height() // 2))
+    expected = 0.75 * window.source.duration_s
+    qtbot.waitUntil(lambda: abs(window.last_packet.time_s - expected) < 2.0, timeout=10_000)
+    assert window.quit_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Quit)
+    window.quit_action.trigger()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
