@@ -89,7 +89,10 @@ class ExpressionRecognizer:
 
     def __init__(self, model: torch.nn.Module, meta: CheckpointMeta, device: torch.device, batch_size: int = 64,
                  tta_flip: bool = False) -> None:
-        """``tta_flip`` averages each face with its mirror image: slightly more accurate, half the speed."""
+        """``batch_size`` faces go through the model at once (at least 1); ``tta_flip`` averages each face
+        with its mirror image: slightly more accurate, half the speed."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number of at least 1, not {batch_size!r}.")
         self.model = model
         self.meta = meta
         self.device = device
@@ -108,11 +111,17 @@ class ExpressionRecognizer:
     def labels(self) -> list[str]:
         return list(self.meta.labels)
 
-    def _prepare(self, face: np.ndarray) -> np.ndarray:
+    def _prepare(self, face: np.ndarray, index: int) -> np.ndarray:
         """One crop → uint8 ``[C, S, S]`` at the training faces' resolution, in the model's colour."""
-        face = np.asarray(face)
-        if face.dtype != np.uint8 or face.ndim not in (2, 3) or min(face.shape[:2]) < 1:
-            raise ValueError("each face must be a non-empty uint8 array, HxW (grey) or HxWx3 (RGB)")
+        if face is None or isinstance(face, (str, bytes)):
+            raise ValueError(f"face {index} is {_describe(face)}; each face must be a uint8 numpy array.")
+        face = np.asarray(face)  # an array, or anything numpy reads as one (a PIL image)
+        if face.ndim == 3 and face.shape[2] == 1:
+            face = face[..., 0]  # HxWx1 is grey
+        if (face.dtype != np.uint8 or face.ndim not in (2, 3) or (face.ndim == 3 and face.shape[2] != 3)
+                or min(face.shape[:2], default=0) < 1):
+            raise ValueError(f"face {index} is {_describe(face)}; each face must be a non-empty uint8 array, "
+                             "HxW or HxWx1 (grey) or HxWx3 (RGB).")
         pre = self.meta.preprocessing
         if pre.color == "grey" and face.ndim == 3:
             face = cv2.cvtColor(face, cv2.COLOR_RGB2GRAY)
@@ -125,9 +134,29 @@ class ExpressionRecognizer:
         return face[None] if face.ndim == 2 else face.transpose(2, 0, 1)
 
     def predict(self, faces: Sequence[np.ndarray]) -> np.ndarray:
-        """Probabilities ``float32 [N, len(labels)]`` (rows sum to 1) for uint8 crops of any size."""
+        """Probabilities ``float32 [N, len(labels)]`` (rows sum to 1) for N face crops of any size.
+
+        ``faces`` is a list (or other sequence) of uint8 crops, each HxW or HxWx1 (grey) or HxWx3
+        (RGB), or one ``N×H×W×C`` array of same-size crops. A single face is ``[face]``: one HxW or
+        HxWx3 array on its own is refused with a ``ValueError`` (its rows would be read as faces),
+        as is anything that is not a sequence of faces.
+        """
+        if isinstance(faces, np.ndarray):
+            if faces.ndim != 4:
+                raise ValueError(f"predict takes a list of face crops (or an NxHxWxC array of them), not a single "
+                                 f"{_describe(faces).removeprefix('an ')}; for one face, pass [face].")
+        elif not isinstance(faces, Sequence) or isinstance(faces, (str, bytes)):
+            raise ValueError(f"predict takes a list of face crops (uint8 arrays), not {_describe(faces)}.")
         if len(faces) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        batch = torch.from_numpy(np.stack([self._prepare(f) for f in faces]))
+        batch = torch.from_numpy(np.stack([self._prepare(f, i) for i, f in enumerate(faces)]))
         return predict_tensor(self.model, batch, self.meta.preprocessing, self.device,
                               batch_size=self.batch_size, tta_flip=self.tta_flip)
+
+
+def _describe(value: object) -> str:
+    """``an array of shape 48x48x3 (uint8)``, or what else it is (``None``, ``a str``)."""
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {'x'.join(map(str, value.shape)) or '()'} ({value.dtype})"
+    name = type(value).__name__
+    return "None" if value is None else f"{'an' if name[0] in 'aeiou' else 'a'} {name}"

@@ -94,6 +94,46 @@ def test_every_shipped_checkpoint_predicts_distributions(name):
         rec.predict([np.zeros((10, 10), np.float32)])
 
 
+def test_predict_takes_a_list_of_faces_and_says_so_otherwise():
+    rec = ExpressionRecognizer.from_checkpoint("nca_mobilenet_fast_ferplus", device="cpu")
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (40, 36, 3), dtype=np.uint8)
+    grey = rng.integers(0, 256, (40, 36), dtype=np.uint8)
+    for one_face in (rgb, grey):  # its rows used to be read as faces, one probability row each
+        with pytest.raises(ValueError, match=r"^predict takes a list of face crops .*, not a single array of shape "
+                                             r"40x36(x3)? \(uint8\); for one face, pass \[face\]\.$"):
+            rec.predict(one_face)
+    for not_faces, says in ((None, "None"), (5, "an int"), ("face.jpg", "a str")):
+        with pytest.raises(ValueError, match=rf"^predict takes a list of face crops \(uint8 arrays\), not {says}\.$"):
+            rec.predict(not_faces)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match=r"^face 1 is None; each face must be a uint8 numpy array\.$"):
+        rec.predict([grey, None])  # type: ignore[list-item]
+    with pytest.raises(ValueError, match=r"^face 0 is an array of shape 40x36x4 \(uint8\); each face must be"):
+        rec.predict([np.dstack([rgb, grey])])
+    with pytest.raises(ValueError, match=r"^face 0 is an array of shape 0x36 \(uint8\)"):
+        rec.predict([grey[:0]])
+
+    expected = rec.predict([grey, rgb])
+    assert expected.shape == (2, 8)
+    assert np.allclose(rec.predict([grey[..., None], rgb]), expected, atol=1e-6)  # HxWx1 is grey (was a cv2.error)
+    assert np.allclose(rec.predict((grey, rgb)), expected, atol=1e-6)  # any sequence
+    stacked = np.stack([rgb, rgb[::-1]])  # N×H×W×C: a batch of same-size faces
+    assert np.allclose(rec.predict(stacked), rec.predict([rgb, rgb[::-1]]), atol=1e-6)
+    assert rec.predict(np.zeros((0, 40, 36, 3), np.uint8)).shape == (0, 8)
+
+
+def test_batch_size_must_be_at_least_one():
+    for bad in (0, -3, 2.5, True):
+        with pytest.raises(ValueError, match=rf"^batch_size must be a whole number of at least 1, not {bad!r}\.$"):
+            ExpressionRecognizer.from_checkpoint("nca_mobilenet_fast_ferplus", device="cpu", batch_size=bad)
+    rng = np.random.default_rng(2)
+    faces = [rng.integers(0, 256, (30, 30, 3), dtype=np.uint8) for _ in range(3)]
+    one_at_a_time = ExpressionRecognizer.from_checkpoint("nca_mobilenet_fast_ferplus", device="cpu", batch_size=1)
+    assert np.allclose(one_at_a_time.predict(faces),
+                       ExpressionRecognizer.from_checkpoint("nca_mobilenet_fast_ferplus", device="cpu").predict(faces),
+                       atol=1e-5)
+
+
 def _posed_face_crops():
     media = shared_path("data", "media")
     model = shared_path("models", "face_detection_yunet_2023mar.onnx")
