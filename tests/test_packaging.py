@@ -33,7 +33,7 @@ SHIPPED = sorted(p.name for p in (ROOT / "fervision" / "checkpoints").iterdir()
                  if p.suffix in (".safetensors", ".json", ".md", ".onnx"))
 
 
-def _run(cmd: list[str], timeout: float = 240, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def _run(cmd: list[str], timeout: float = 600, **kwargs: object) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)  # type: ignore[call-overload]
     assert result.returncode == 0, f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return result
