@@ -4,7 +4,10 @@
 * class: one row per second, written as soon as that second is complete;
 * students: one row per student, rewritten atomically every few seconds and at the end.
 
-So an interrupted run keeps every finished frame. All are sinks (``sink.py``). The per-face
+So an interrupted run keeps every finished frame. A frame's rows reach the file in one write,
+and a write the disk cannot take (full) is cut back to the last whole row before its error is
+raised, so the tables never end in half a row, even when the run is killed. All are sinks
+(``sink.py``). The per-face
 columns after ``det_score`` are the pipeline's signals' own (``emotion,confidence,p_<label>…``
 for the expression), so a new signal adds its columns without a change here.
 """
@@ -14,9 +17,10 @@ from __future__ import annotations
 import csv
 import io
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any
 
 import numpy as np
 
@@ -43,12 +47,35 @@ def class_header(labels: list[str]) -> list[str]:
 
 
 class _CsvFile(SinkBase):
+    """A CSV file that grows by whole rows: each ``_append`` is one write of complete lines, undone
+    (the file cut back to its previous length) if it cannot be written completely."""
+
     def __init__(self, path: Path, header: list[str]) -> None:
         self.path = Path(path)
-        self._file: TextIO = open(self.path, "w", newline="")  # noqa: SIM115 - open for the sink's life
-        self._writer = csv.writer(self._file)
-        self._writer.writerow(header)
-        self._file.flush()
+        self._file = open(self.path, "wb", buffering=0)  # noqa: SIM115 - open for the sink's life
+        self._size = 0
+        self._append([header])
+
+    def _append(self, rows: Iterable[Sequence[Any]]) -> None:
+        text = io.StringIO()
+        csv.writer(text).writerows(rows)
+        data = memoryview(text.getvalue().encode())
+        if not data:
+            return
+        try:
+            done = 0
+            while done < len(data):  # a regular file takes it in one go unless the disk fills up
+                done += self._file.write(data[done:]) or 0
+        except BaseException as exc:
+            try:
+                os.ftruncate(self._file.fileno(), self._size)  # no half row, whatever stopped the write
+                self._file.seek(self._size)
+            except OSError:
+                pass
+            if isinstance(exc, OSError) and exc.filename is None:
+                raise OSError(exc.errno, exc.strerror, str(self.path)) from None
+            raise
+        self._size += len(data)
 
     def close(self) -> None:
         if not self._file.closed:
@@ -64,11 +91,9 @@ class FacesCsvSink(_CsvFile):
 
     def write(self, faces: FaceFrame, image_bgr: np.ndarray | None = None) -> None:
         ids = faces.ids_or_unknown()
-        for i, box in enumerate(faces.xyxy):
-            cells = [c for signal in self.signals for c in signal.cells(faces, i)]
-            self._writer.writerow([faces.index, f"{faces.time_s:.3f}", int(ids[i]), *[f"{v:.1f}" for v in box],
-                                   f"{faces.confidence[i]:.3f}", *cells])
-        self._file.flush()
+        self._append([faces.index, f"{faces.time_s:.3f}", int(ids[i]), *[f"{v:.1f}" for v in box],
+                      f"{faces.confidence[i]:.3f}", *[c for signal in self.signals for c in signal.cells(faces, i)]]
+                     for i, box in enumerate(faces.xyxy))
 
 
 class ClassCsvSink(_CsvFile):
@@ -83,12 +108,14 @@ class ClassCsvSink(_CsvFile):
         self._flush_until(math.floor(faces.time_s))
 
     def _flush_until(self, second: int) -> None:
-        for s in sorted(k for k in self.record.seconds if self._next <= k < second):
+        done = sorted(k for k in self.record.seconds if self._next <= k < second)
+        rows = []
+        for s in done:
             st = self.record.seconds[s]
-            shares = [f"{v:.4f}" for v in self.record.class_shares(s)]
-            self._writer.writerow([s, f"{st.faces / max(st.frames, 1):.2f}", *shares])
-            self._next = s + 1
-        self._file.flush()
+            rows.append([s, f"{st.faces / max(st.frames, 1):.2f}", *[f"{v:.4f}" for v in self.record.class_shares(s)]])
+        self._append(rows)
+        if done:
+            self._next = done[-1] + 1
 
     def close(self) -> None:
         if not self._file.closed:

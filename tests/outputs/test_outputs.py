@@ -1,7 +1,13 @@
 import csv
+import errno
+import os
+import shutil
+import subprocess
+import time
 
 import av
 import numpy as np
+import pytest
 
 from fervision.core.frame import FaceFrame
 from fervision.engine.signals.expression import ExpressionSignal
@@ -145,3 +151,129 @@ def test_labels_never_cover_each_other_in_a_crowded_class():
     assert len(placed) == n  # crowded, but every face still shows at least its id
     drawn = draw_faces(np.zeros((720, 1280, 3), np.uint8), frame, SIGNALS, names={18: "José Núñez"}, highlight=18)
     assert drawn.shape == (720, 1280, 3)
+
+
+def _decoded(path, kind="video"):
+    """Frames (or audio frames) that decode, and the time of the last one."""
+    with av.open(str(path)) as c:
+        frames = list(c.decode(**{kind: 0}))
+    return len(frames), (frames[-1].time if frames else None)
+
+
+def test_h264_partial_file_plays_while_it_is_written(tmp_path):
+    """A run killed before close() leaves a video that plays up to its last fragment (2 s)."""
+    out = tmp_path / "v.mp4"
+    w = H264Writer(out, 10.0, (64, 48))
+    for i in range(60):  # 6 s; each 2 s of it is a self-contained fragment
+        w.write(np.full((48, 64, 3), 4 * i, np.uint8), i / 10)
+    partial = tmp_path / "v.partial.mp4"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and (not partial.exists() or partial.stat().st_size < 2000):
+        time.sleep(0.1)  # the encoder thread works through its queue
+    time.sleep(0.5)
+    snapshot = tmp_path / "copy.mp4"  # what a kill at this moment would leave
+    snapshot.write_bytes(partial.read_bytes())
+    frames, last = _decoded(snapshot)
+    assert frames >= 20 and last >= 1.9
+    assert w.close() == out and not partial.exists()
+    with av.open(str(out)) as c:  # the finished file: an ordinary MP4, index first, frame count known
+        assert c.streams.video[0].frames == 60
+    data = out.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat") and b"moof" not in data
+
+
+def test_h264_interrupted_close_ends_audio_with_video(tmp_path):
+    sample = ROOT / "assets" / "sample_pexels.mp4"  # 19.7 s with sound
+    for name, complete in (("whole.mp4", True), ("cut.mp4", False)):
+        w = H264Writer(tmp_path / name, 10.0, (64, 48), audio_from=sample)
+        for i in range(20):
+            w.write(np.zeros((48, 64, 3), np.uint8), i / 10)
+        w.close(complete=complete)
+    assert _decoded(tmp_path / "whole.mp4", "audio")[1] > 19
+    assert 1.8 < _decoded(tmp_path / "cut.mp4", "audio")[1] < 2.2  # not 17 s of sound over a still picture
+
+
+def test_h264_interrupt_during_the_final_copy_keeps_the_video(tmp_path, monkeypatch):
+    w = H264Writer(tmp_path / "v.mp4", 10.0, (64, 48))
+    for i in range(15):
+        w.write(np.zeros((48, 64, 3), np.uint8), i / 10)
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(w, "_rewrite_with_index_first", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        w.close()
+    assert _decoded(tmp_path / "v.mp4")[0] == 15  # the complete fragmented file, under its own name
+    assert not (tmp_path / "v.partial.mp4").exists()
+    assert w.close() == tmp_path / "v.mp4"  # closing again does nothing
+
+
+def test_h264_full_disk_is_an_oserror_naming_the_file(tmp_path):
+    with pytest.raises(OSError) as raised:
+        w = H264Writer(tmp_path / "missing" / "v.mp4", 10.0, (64, 48))
+        for i in range(200):
+            w.write(np.zeros((48, 64, 3), np.uint8), i / 10)
+        w.close()
+    assert raised.value.errno == errno.ENOENT and raised.value.filename == str(tmp_path / "missing" / "v.partial.mp4")
+
+
+class _FillsUp:
+    """A file on a disk with ``room`` bytes left: a write takes what fits, the next fails (ENOSPC)."""
+
+    def __init__(self, file, room):
+        self.file, self.room = file, room
+
+    def write(self, data):
+        if self.room <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        n = self.file.write(data[: self.room])
+        self.room -= n
+        return n
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+def test_csv_rows_are_never_torn_when_the_disk_fills(tmp_path):
+    sink = FacesCsvSink(tmp_path / "faces.csv", SIGNALS)
+    sink.write(_frame(0, 0.0, [1, 2], [0, 1]))
+    whole = (tmp_path / "faces.csv").read_bytes()
+    sink._file = _FillsUp(sink._file, room=100)  # less than one frame's rows
+    with pytest.raises(OSError) as raised:
+        sink.write(_frame(1, 0.1, [1, 2, 3], [0, 1, 2]))
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(tmp_path / "faces.csv")
+    assert (tmp_path / "faces.csv").read_bytes() == whole  # cut back to the last whole frame
+    sink._file = sink._file.file  # space again: the table goes on where it was
+    sink.write(_frame(2, 0.2, [1], [0]))
+    sink.close()
+    rows = _read(tmp_path / "faces.csv")
+    assert [r[0] for r in rows[1:]] == ["0", "0", "2"] and {len(r) for r in rows} == {len(rows[0])}
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 256 kB file system (tmpfs): needs root; skips elsewhere."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    if not shutil.which("mount") or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(folder)],
+                                                   capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (needs root) to fill a disk for real")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_csv_rows_are_never_torn_on_a_real_full_disk(tiny_disk):
+    record = LessonRecord(LABELS)
+    sink = FacesCsvSink(tiny_disk / "faces.csv", SIGNALS)
+    with pytest.raises(OSError) as raised:
+        for i in range(100_000):
+            sink.write(_frame(i, i / 10, [1, 2, 3], [0, 1, 2]))
+            record.add(_frame(i, i / 10, [1, 2, 3], [0, 1, 2]))
+    assert raised.value.errno == errno.ENOSPC
+    sink.close()
+    rows = _read(tiny_disk / "faces.csv")
+    assert len(rows) > 100 and {len(r) for r in rows} == {len(rows[0])}
+    assert len(rows) % 3 == 1  # whole frames: three faces each, after the header
+    with pytest.raises(OSError):  # the class table cannot even start; nothing half-written is left
+        ClassCsvSink(tiny_disk / "class.csv", record).close()
