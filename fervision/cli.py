@@ -7,10 +7,14 @@ a non-zero exit status, never as a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import json
+import os
 import shlex
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -401,16 +405,102 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+INTERRUPTED = "fervision: interrupted; finished work has been saved."
+
+
+class _StopSignals:
+    """Ctrl-C (SIGINT), SIGTERM and SIGHUP (the terminal closed) all stop a command the same way: the
+    first raises ``KeyboardInterrupt`` in the main thread, so every output is closed on the way out.
+    While that closing runs, a second one only says so; a third ends the process at once (the files
+    stay readable: rows are written whole, the video partial file plays). Signals the caller set to
+    be ignored (``nohup``) stay ignored."""
+
+    NAMES = ("SIGINT", "SIGTERM", "SIGHUP")
+
+    def __init__(self) -> None:
+        self.first: int | None = None
+        self.count = 0
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopSignals:
+        if threading.current_thread() is not threading.main_thread():
+            return self
+        for name in self.NAMES:
+            number = getattr(signal, name, None)
+            if number is None or signal.getsignal(number) == signal.SIG_IGN:
+                continue
+            self._previous[number] = signal.signal(number, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+    def release(self) -> None:
+        """Give the signals back their previous handlers."""
+        for number, previous in self._previous.items():
+            signal.signal(number, previous)
+        self._previous.clear()
+
+    def _handle(self, number: int, frame: object) -> None:
+        self.count += 1
+        if self.count == 1:
+            self.first = number
+            raise KeyboardInterrupt
+        if self.count == 2:
+            _say("fervision: still saving finished work; stop again to quit at once.", in_handler=True)
+        else:
+            os._exit(128 + (self.first or number))
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + (self.first or signal.SIGINT)
+
+
+def _say(line: str, in_handler: bool = False) -> None:
+    """One line on stderr, also with the terminal gone; ``in_handler``: from a signal handler, which
+    may have interrupted a write to ``sys.stderr`` (so it writes to the file descriptor itself)."""
+    with contextlib.suppress(OSError, ValueError):
+        if in_handler:
+            os.write(2, (line + "\n").encode())
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+
+def _has_display() -> bool:
+    from .app.display import has_display
+
+    return has_display()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except FervisionError as exc:
-        print(f"fervision: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("fervision: interrupted; finished work has been saved.", file=sys.stderr)
-        return 130
+    with _StopSignals() as stop:
+        try:
+            args = build_parser().parse_args(argv)
+            if args.func is cmd_gui and _has_display():
+                stop.release()  # the desktop app keeps the signals' usual meaning: told to end, it ends
+            return args.func(args)
+        except FervisionError as exc:
+            if stop.first is not None:
+                return _interrupted(stop)
+            print(f"fervision: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            return _interrupted(stop)
+        except Exception:
+            if stop.first is None:
+                raise
+            # After a stop signal, what matters is the stop: an import it cut short may raise ImportError,
+            # a terminal gone with its SIGHUP an OSError.
+            return _interrupted(stop)
+
+
+def _interrupted(stop: _StopSignals) -> int:
+    _say(INTERRUPTED)
+    # An interrupt that landed inside exec()'d code (dataclasses build their methods so) leaves CPython
+    # marked "ended by Ctrl-C", and it would kill itself with SIGINT at exit instead of returning this
+    # status. Running any string through exec() clears that mark.
+    exec("pass")
+    return stop.exit_status
 
 
 if __name__ == "__main__":
