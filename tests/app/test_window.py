@@ -243,5 +243,6 @@ def test_a_click_on_the_seek_groove_jumps_there_and_ctrl_q_quits(qtbot, make_win
     expected = 0.75 * window.source.duration_s
     qtbot.waitUntil(lambda: abs(window.last_packet.time_s - expected) < 2.0, timeout=10_000)
     assert window.quit_action.shortcut() == QKeySequence(QKeySequence.StandardKey.Quit)
+    window.ask_before_discard = False  # (closing with an unexported session asks first: a modal dialog)
     window.quit_action.trigger()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
