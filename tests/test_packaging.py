@@ -33,7 +33,7 @@ SHIPPED = sorted(p.name for p in (ROOT / "fervision" / "checkpoints").iterdir()
                  if p.suffix in (".safetensors", ".json", ".md", ".onnx"))
 
 
-def _run(cmd: list[str], timeout: float = 600, **kwargs: object) -> subprocess.CompletedProcess[str]:
+def _run(cmd: list[str], timeout: float = 300, **kwargs: object) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, **kwargs)  # type: ignore[call-overload]
     assert result.returncode == 0, f"{cmd} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return result
@@ -78,7 +78,9 @@ def venv(dists: tuple[Path, Path], tmp_path_factory: pytest.TempPathFactory) -> 
 
 def _clean_env() -> dict[str, str]:
     """No display, no overrides: the installed package must find everything by itself."""
-    drop = {"DISPLAY", "WAYLAND_DISPLAY", "FERVISION_CHECKPOINTS", "FERVISION_YUNET", "PYTHONPATH", "PYTHONHOME"}
+    # QT_QPA_PLATFORM too: the app tests set it to "offscreen", which the no-display check trusts as a display
+    drop = {"DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM", "FERVISION_CHECKPOINTS", "FERVISION_YUNET",
+            "PYTHONPATH", "PYTHONHOME"}
     return {k: v for k, v in os.environ.items() if k not in drop}
 
 
