@@ -156,9 +156,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_recognize(args: argparse.Namespace) -> int:
     from .analysis.annotate import prepare_output_dir
     from .analysis.still import analyse_image, faces_csv
-    from .engine.config import PipelineConfig, build_recognizer
+    from .engine.config import PipelineConfig, build_recognizer, build_signals
     from .engine.detectors import create_detector
-    from .engine.signals import create_signal
     from .engine.sources import read_image
     from .outputs.images import write_image
     from .outputs.overlay import draw_faces
@@ -167,7 +166,7 @@ def cmd_recognize(args: argparse.Namespace) -> int:
     out_dir = prepare_output_dir(args.output, args.image)
     config = PipelineConfig(model=args.model, device=args.device, detector=args.detector)
     recognizer = build_recognizer(config)
-    signals = [create_signal(name, recognizer=recognizer) for name in config.signals]
+    signals = build_signals(config, recognizer)
     frame = analyse_image(image, create_detector(args.detector), signals)
     stem = Path(args.image).stem
     annotated, table = out_dir / f"{stem}_annotated.jpg", out_dir / f"{stem}_faces.csv"

@@ -12,7 +12,6 @@ import contextlib
 import errno
 import os
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -109,7 +108,7 @@ def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved
                   stack.enter_context(StudentsCsvSink(paths["students"], record))]
         if save_faces_every is not None:
             paths["face_crops"] = folder / f"{stem}_face_crops"
-            photos = _photo_stems(source) if isinstance(source, ImageSource) else None
+            photos = source.stem if isinstance(source, ImageSource) else None
             sinks.append(stack.enter_context(FaceCropSink(
                 paths["face_crops"], stem, pipeline.recognizer.meta.preprocessing.crop_margin,
                 every_s=save_faces_every, still_names=photos)))
@@ -120,7 +119,7 @@ def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved
                                                                 audio_from=source.path)))
         elif isinstance(source, ImageSource):
             paths["images"] = folder
-            sinks.append(AnnotatedImagesSink(folder, _photo_stems(source), draw))
+            sinks.append(AnnotatedImagesSink(folder, source.stem, draw))
         bar = stack.enter_context(tqdm(total=source.frame_count, unit="frame", desc=stem, disable=not progress,
                                        mininterval=0.5 if sys.stderr.isatty() else 10.0))
 
@@ -239,8 +238,3 @@ def _read_pid(fd: int) -> int | None:
         return int(os.pread(fd, 32, 0).decode().strip()) if hasattr(os, "pread") else None
     except (OSError, ValueError):
         return None
-
-
-def _photo_stems(source: ImageSource) -> Callable[[int], str]:
-    """Frame index → the photo's file stem (for the names of annotated copies and crops)."""
-    return lambda index: source.files[index].stem

@@ -456,7 +456,7 @@ class AnalysisWorker(QThread):
         self._finish_saving_faces()
         margin = self.session.pipeline.recognizer.meta.preprocessing.crop_margin
         source = self._source
-        still_names = ((lambda index: source.files[index].stem) if isinstance(source, ImageSource) else None)
+        still_names = source.stem if isinstance(source, ImageSource) else None
         self._face_crops = FaceCropSink(folder / f"{self._info.name}_face_crops", self._info.name, margin,
                                         still_names=still_names)
         self.session.add_sink(self._face_crops)

@@ -16,7 +16,7 @@ from .detectors import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX, create_detector
 from .pipeline import Pipeline
 from .reading import ReadStage
 from .scheduler import RecognitionScheduler
-from .signals import create_signal
+from .signals import FaceSignal, create_signal
 from .smoothing import SmoothStage
 from .stages import DetectStage, FollowCameraStage, Stage, TrackStage
 from .tracking import StudentTracker
@@ -104,6 +104,11 @@ def build_recognizer(config: PipelineConfig) -> ExpressionRecognizer:
     return ExpressionRecognizer.from_checkpoint(config.model, device=config.device)
 
 
+def build_signals(config: PipelineConfig, recognizer: ExpressionRecognizer) -> list[FaceSignal]:
+    """The per-face signals ``config`` names, each given the shared resources it may need."""
+    return [create_signal(name, recognizer=recognizer) for name in config.signals]
+
+
 def build_pipeline(config: PipelineConfig, still: bool = False,
                    recognizer: ExpressionRecognizer | None = None) -> Pipeline:
     """The pipeline for ``config``: (follow the camera →) detect → track → read → smooth.
@@ -112,7 +117,7 @@ def build_pipeline(config: PipelineConfig, still: bool = False,
     student at once (no tracking across them is meaningful)."""
     recognizer = recognizer or build_recognizer(config)
     detect_every, max_faces = config.speed_settings(recognizer.device.type)
-    signals = [create_signal(name, recognizer=recognizer) for name in config.signals]
+    signals = build_signals(config, recognizer)
     detect = DetectStage(create_detector(config.detector, **config.detector_options()),
                          every=1 if still else detect_every)
     track = TrackStage(StudentTracker(min_hits=1 if still else 2))

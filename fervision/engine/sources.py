@@ -435,6 +435,10 @@ class ImageSource(Source):
         self.name = self.path.stem
         self.frame_count = len(self.files)
 
+    def stem(self, index: int) -> str:
+        """Frame ``index``'s file stem (for the names of annotated copies and face crops)."""
+        return self.files[index].stem
+
     def __iter__(self) -> Iterator[VideoFrame]:
         for index, file in enumerate(self.files):
             try:

@@ -12,7 +12,7 @@ from fervision.core.frame import FaceFrame
 from fervision.engine.config import PipelineConfig
 from fervision.engine.pipeline import Pipeline
 from fervision.engine.signals import list_signals, register_signal
-from fervision.engine.signals.registry import _SIGNALS
+from fervision.engine.signals.registry import SIGNALS
 from fervision.engine.sources import VideoFrame
 from fervision.outputs.sink import Sink, SinkBase
 from fervision.outputs.video import H264Writer
@@ -95,7 +95,7 @@ class FaceArea:
 def face_area_signal():
     register_signal("face_area")(lambda **_: FaceArea())
     yield
-    del _SIGNALS["face_area"]
+    SIGNALS.unregister("face_area")
 
 
 def test_a_new_signal_reaches_the_faces_table_without_touching_outputs(face_area_signal, tmp_path):

@@ -5,31 +5,21 @@ A new detector is one module that registers itself here, plus its import in ``__
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 
 from ...core.frame import FaceFrame
+from ...core.registry import Registry
 
 
 class FaceDetector(Protocol):
     def __call__(self, image_bgr: np.ndarray) -> FaceFrame: ...
 
 
-_DETECTORS: dict[str, Callable[..., FaceDetector]] = {}
-
-
-def register_detector(name: str) -> Callable[[Callable[..., FaceDetector]], Callable[..., FaceDetector]]:
-    def wrap(factory: Callable[..., FaceDetector]) -> Callable[..., FaceDetector]:
-        _DETECTORS[name] = factory
-        return factory
-
-    return wrap
-
-
-def list_detectors() -> list[str]:
-    return sorted(_DETECTORS)
+DETECTORS: Registry[FaceDetector] = Registry("detector")
+register_detector = DETECTORS.register
+list_detectors = DETECTORS.names
 
 
 DEFAULT_DETECTOR = "yunet"
@@ -51,18 +41,13 @@ class SizeFilter:
 
     def __call__(self, image_bgr: np.ndarray) -> FaceFrame:
         faces = self.detector(image_bgr)
-        if len(faces):
-            wh = np.clip(faces.xyxy[:, 2:] - faces.xyxy[:, :2], 0, None)
-            keep = np.sqrt(wh[:, 0] * wh[:, 1]) >= self.min_size
-            faces.xyxy, faces.confidence = faces.xyxy[keep], faces.confidence[keep]
-        return faces
+        wh = np.clip(faces.xyxy[:, 2:] - faces.xyxy[:, :2], 0, None)
+        return faces[np.sqrt(wh[:, 0] * wh[:, 1]) >= self.min_size]
 
 
 def create_detector(name: str = DEFAULT_DETECTOR, min_size: float = DEFAULT_MIN_FACE_PX,
                     **options: Any) -> FaceDetector:
     """Build a registered face detector (``yunet``, the default, or ``mediapipe``); ``min_size``
     (pixels, sqrt(w·h); 0 keeps all) applies to every detector."""
-    if name not in _DETECTORS:
-        raise KeyError(f"unknown detector {name!r}; registered: {', '.join(list_detectors())}")
-    detector = _DETECTORS[name](**options)
+    detector = DETECTORS.create(name, **options)
     return SizeFilter(detector, min_size) if min_size > 0 else detector

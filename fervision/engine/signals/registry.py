@@ -9,12 +9,12 @@ sinks and overlays ask the signals for columns and text, so they never change fo
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
 
 from ...core.frame import FaceFrame
+from ...core.registry import Registry
 from ...core.signal_format import SignalFormat
 
 
@@ -40,23 +40,11 @@ class FaceSignal(SignalFormat, Protocol):
         ...
 
 
-_SIGNALS: dict[str, Callable[..., FaceSignal]] = {}
-
-
-def register_signal(name: str) -> Callable[[Callable[..., FaceSignal]], Callable[..., FaceSignal]]:
-    def wrap(factory: Callable[..., FaceSignal]) -> Callable[..., FaceSignal]:
-        _SIGNALS[name] = factory
-        return factory
-
-    return wrap
-
-
-def list_signals() -> list[str]:
-    return sorted(_SIGNALS)
+SIGNALS: Registry[FaceSignal] = Registry("signal")
+register_signal = SIGNALS.register
+list_signals = SIGNALS.names
 
 
 def create_signal(name: str, **options: Any) -> FaceSignal:
     """Build a registered signal; ``options`` are its factory's (e.g. ``recognizer`` for expression)."""
-    if name not in _SIGNALS:
-        raise KeyError(f"unknown signal {name!r}; registered: {', '.join(list_signals())}")
-    return _SIGNALS[name](**options)
+    return SIGNALS.create(name, **options)
