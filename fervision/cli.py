@@ -206,6 +206,7 @@ def cmd_annotate(args: argparse.Namespace) -> int:
 
 def _report_annotate(source: str, result: Any) -> None:
     print(f"{source}: {result.frames} frames ({result.processed} analysed), {result.students} student(s)"
+          + (f" (and {result.not_counted} not counted: see students.csv)" if result.not_counted else "")
           + (f", {result.failed_frames} frame(s) failed to decode and were skipped" if result.failed_frames else ""))
     for kind, path in result.outputs.items():
         print(f"  {kind:<9} {path}")

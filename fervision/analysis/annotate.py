@@ -25,7 +25,7 @@ from ..outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink
 from ..outputs.face_crops import FaceCropSink
 from ..outputs.images import AnnotatedImagesSink
 from ..outputs.overlay import draw_faces
-from ..outputs.record import LessonRecord
+from ..outputs.record import EVERY_FACE, LessonRecord
 from ..outputs.sink import Sink
 from ..outputs.timeline import TimelineSink
 from ..outputs.video import AnnotatedVideoSink
@@ -38,7 +38,8 @@ class AnnotateResult:
     frames: int = 0
     processed: int = 0
     failed_frames: int = 0
-    students: int = 0
+    students: int = 0  # counted students
+    not_counted: int = 0  # ids the roster rules left out (walking past, seen briefly)
 
 
 def prepare_output_dir(output: str | Path | None, source_spec: str) -> Path:
@@ -97,7 +98,7 @@ def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     still = isinstance(source, ImageSource)
     pipeline = build_pipeline(config or PipelineConfig(), still=still)
-    record = LessonRecord(pipeline.labels)
+    record = LessonRecord(pipeline.labels, EVERY_FACE if still else None)
     draw = partial(draw_faces, signals=pipeline.signals, blur=blur_faces)
     with contextlib.ExitStack() as stack:
         sinks: list[Sink] = [record]
@@ -130,7 +131,8 @@ def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved
         stats = run(source, FrameLoop(pipeline, sinks), stride=stride, on_frame=on_frame)
     paths["timeline"] = timeline
     return AnnotateResult(outputs=paths, frames=stats.frames, processed=stats.processed,
-                          failed_frames=source.failed_frames, students=len(record.students))
+                          failed_frames=source.failed_frames, students=len(record.counted_ids()),
+                          not_counted=len(record.student_ids()) - len(record.counted_ids()))
 
 
 @dataclass

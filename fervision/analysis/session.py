@@ -25,7 +25,7 @@ from ..engine.pipeline import Pipeline
 from ..engine.sources import VideoFrame
 from ..engine.stages import TrackStage
 from ..outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink
-from ..outputs.record import LessonRecord
+from ..outputs.record import HIDDEN, CountRules, LessonRecord
 from ..outputs.sink import Sink, SinkBase
 from ..outputs.timeline import save_timeline
 from .loop import FrameLoop
@@ -41,6 +41,9 @@ class StudentRow:
     current: str  # top emotion now, or "" when not in view
     dominant: str
     seen_s: float
+    counted: bool = True
+    reason: str = ""  # why not counted: "hidden", "walking past", "in view only briefly"
+    merged: tuple[int, ...] = ()  # ids the user merged into this one
 
 
 @dataclass(frozen=True)
@@ -70,14 +73,14 @@ class AnalysisSession:
     ``add_sink``/``remove_sink`` attach outputs the user turns on and off (a recording, face crops);
     ``close()`` when done (it removes the spooled table)."""
 
-    def __init__(self, pipeline: Pipeline, name: str = "session") -> None:
+    def __init__(self, pipeline: Pipeline, name: str = "session", rules: CountRules | None = None) -> None:
         self.name = name
         self.lock = threading.Lock()
         self._spool = Path(tempfile.mkdtemp(prefix="fervision-session-"))
         self.loop = FrameLoop(pipeline)
         self._own_sinks: list[Sink] = []
         self._passes: list[tuple[int, int]] = []  # (byte offset in the spooled faces.csv, pass id)
-        self._start_record(pipeline, names={})
+        self._start_record(pipeline, LessonRecord(pipeline.labels, rules))
         self._now = 0.0
         self._faces_now = 0
 
@@ -85,12 +88,10 @@ class AnalysisSession:
     def pipeline(self) -> Pipeline:
         return self.loop.pipeline
 
-    def _start_record(self, pipeline: Pipeline, names: dict[int, str]) -> None:
+    def _start_record(self, pipeline: Pipeline, record: LessonRecord) -> None:
         """A new record and spooled ``faces.csv`` (the columns follow the pipeline's signals)."""
         for sink in self._own_sinks:
             self.loop.remove(sink)
-        record = LessonRecord(pipeline.labels)
-        record.names = names
         self._faces_csv = FacesCsvSink(self._spool / "faces.csv", pipeline.signals)
         self._passes = [(0, record.pass_id)]
         self._own_sinks = [_Locked(record, self.lock), self._faces_csv]
@@ -138,7 +139,13 @@ class AnalysisSession:
             self.loop.pipeline = pipeline
             if list(pipeline.labels) == self.record.labels:
                 return False
-        self._start_record(pipeline, names=self.names())
+        with self.lock:
+            old = self.record
+            record = LessonRecord(pipeline.labels, old.rules)
+            # who is who carries over: names and the user's roster edits
+            record.names, record.counted_by_user = dict(old.names), dict(old.counted_by_user)
+            record.merged_into = dict(old.merged_into)
+        self._start_record(pipeline, record)
         return True
 
     def rename(self, student_id: int, name: str) -> None:
@@ -149,6 +156,37 @@ class AnalysisSession:
         with self.lock:
             return dict(self.record.names)
 
+    def set_counted(self, student_id: int, counted: bool | None) -> None:
+        """False hides a student from the charts and every export (not a student); True counts one
+        the roster rules leave out (walking past, seen briefly); None goes back to the rules."""
+        with self.lock:
+            self.record.set_counted(student_id, counted)
+
+    def merge_students(self, source_id: int, into_id: int) -> None:
+        """One student the tracker split in two: ``source_id`` becomes ``into_id`` everywhere, in the
+        past and from now on (``ValueError`` with a sentence for the same or an unknown id)."""
+        with self.lock:
+            self.record.merge(source_id, into_id)
+
+    def unmerge_student(self, source_id: int) -> None:
+        with self.lock:
+            self.record.unmerge(source_id)
+
+    def edited(self, faces: FaceFrame) -> FaceFrame:
+        """``faces`` as the view and a recording draw them: merged ids shown as the id they joined,
+        students the user hid left out."""
+        if faces.student_ids is None:
+            return faces
+        with self.lock:
+            record = self.record
+            if not record.merged_into and not record.counted_by_user:
+                return faces
+            ids = np.array([record.root(int(sid)) if sid > 0 else int(sid) for sid in faces.student_ids], np.int64)
+            keep = np.array([record.counted_by_user.get(int(sid)) is not False for sid in ids], bool)
+        out = faces[keep]
+        out.student_ids = ids[keep]
+        return out
+
     def snapshot(self, window_s: float = 300.0) -> SessionSnapshot:
         """What the charts and the students table show: the last ``window_s`` seconds and every student."""
         with self.lock:
@@ -156,16 +194,17 @@ class AnalysisSession:
             seconds = np.array(sorted(s for s in record.seconds if now - window_s < s + 1 and s <= now), np.float64)
             k = len(record.labels)
             shares = np.stack([record.class_shares(int(s)) for s in seconds]) if len(seconds) else np.zeros((0, k))
-            recent = [record.seconds[s].counts for s in record.seconds if now - CURRENT_WINDOW_S < s <= now]
+            recent = [record.class_counts(s) for s in record.seconds if now - CURRENT_WINDOW_S < s <= now]
             counts = np.sum(recent, axis=0) if recent else np.zeros(k)
             current = counts / counts.sum() if counts.sum() else np.zeros(k)
             rows = []
-            for sid in sorted(record.students):
-                st = record.students[sid]
+            for sid in record.student_ids():
+                st, reason = record.student(sid), record.reason(sid)
                 in_view = 0 <= now - st.last_seen_s <= CURRENT_WINDOW_S
                 rows.append(StudentRow(sid, record.names.get(sid, ""),
                                        record.labels[st.last_emotion] if in_view else "",
-                                       record.dominant(sid), st.seen_s))
+                                       record.dominant(sid), st.seen_s, counted=not reason, reason=reason,
+                                       merged=tuple(record.members(sid)[1:])))
             return SessionSnapshot(list(record.labels), seconds, shares, current, self._faces_now, rows)
 
     def student_timeline(self, student_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -184,8 +223,10 @@ class AnalysisSession:
         paths = {kind: folder / f"{stem}_{kind}.csv" for kind in ("faces", "students", "class")}
         partial = {kind: path.with_name(path.name + ".partial") for kind, path in paths.items()}
         with self.lock:
-            pass_of_second = {second: sec.pass_id for second, sec in self.record.seconds.items()}
-        self._export_faces(partial["faces"], pass_of_second)  # the long one, without holding the lock
+            record = self.record
+            pass_of_second = {second: sec.pass_id for second, sec in record.seconds.items()}
+            new_id = {sid: (-1 if record.reason(sid) == HIDDEN else record.root(sid)) for sid in record.students}
+        self._export_faces(partial["faces"], pass_of_second, new_id)  # the long one, without holding the lock
         with self.lock:
             ClassCsvSink(partial["class"], self.record).close()  # closing writes every complete second
             StudentsCsvSink(paths["students"], self.record).close()  # already atomic
@@ -195,10 +236,13 @@ class AnalysisSession:
                                               title=f"{stem}: class emotion distribution")
         return paths
 
-    def _export_faces(self, path: Path, pass_of_second: dict[int, int]) -> None:
+    def _export_faces(self, path: Path, pass_of_second: dict[int, int], new_id: dict[int, int]) -> None:
         """The spooled faces table; after seeks, only the rows of the pass that last analysed each
-        second, in time order (every row is flushed as it is written, so the spool is complete)."""
-        if len(self._passes) == 1:
+        second, in time order (every row is flushed as it is written, so the spool is complete).
+        ``new_id`` applies the user's roster: a merged id becomes the one it joined; -1 drops the
+        rows of a student the user hid."""
+        edited = any(old != new for old, new in new_id.items())
+        if len(self._passes) == 1 and not edited:
             shutil.copyfile(self._faces_csv.path, path)
             return
         starts = [offset for offset, _ in self._passes]
@@ -209,9 +253,15 @@ class AnalysisSession:
             for line in spool:
                 pass_id = self._passes[bisect.bisect_right(starts, offset) - 1][1]
                 offset += len(line)
-                time_s = float(line.split(b",", 2)[1])
-                if pass_of_second.get(max(0, math.floor(time_s))) == pass_id:
-                    rows.append((time_s, line.decode()))
+                frame, time_text, sid_text, rest = line.split(b",", 3)
+                time_s, sid = float(time_text), int(sid_text)
+                if pass_of_second.get(max(0, math.floor(time_s))) != pass_id:
+                    continue
+                if sid in new_id and new_id[sid] != sid:
+                    if new_id[sid] < 0:
+                        continue
+                    line = b",".join([frame, time_text, str(new_id[sid]).encode(), rest])
+                rows.append((time_s, line.decode()))
         rows.sort(key=lambda row: row[0])  # stable: rows of one frame keep their order
         with open(path, "w", newline="") as out:
             out.write(header.decode())

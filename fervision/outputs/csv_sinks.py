@@ -1,7 +1,8 @@
 """The three CSV outputs of ``fervision annotate``.
 
 * faces: one row per face per processed frame, appended and flushed as frames arrive;
-* class: one row per second, written as soon as that second is complete;
+* class: one row per second, written as soon as that second is complete, and rewritten
+  atomically at the end (who counts as a student is only known then: see ``record.py``);
 * students: one row per student, rewritten atomically every few seconds and at the end.
 
 So an interrupted run keeps every finished frame. A frame's rows reach the file in one write,
@@ -27,7 +28,7 @@ import numpy as np
 from ..core.frame import FaceFrame
 from ..core.io import atomic_write_bytes
 from ..core.signal_format import SignalFormat
-from .record import LessonRecord
+from .record import HIDDEN, LessonRecord
 from .sink import SinkBase
 
 FACE_COLUMNS = ["frame", "time_s", "student_id", "x1", "y1", "x2", "y2", "det_score"]
@@ -38,8 +39,8 @@ def faces_header(signals: Sequence[SignalFormat]) -> list[str]:
 
 
 def students_header(labels: list[str]) -> list[str]:
-    return ["student_id", "name", "first_s", "last_s", "frames", "dominant_emotion",
-            *[f"share_{label}" for label in labels]]
+    return ["student_id", "name", "counted", "not_counted_because", "first_s", "last_s", "seen_s", "frames",
+            "dominant_emotion", *[f"share_{label}" for label in labels]]
 
 
 def class_header(labels: list[str]) -> list[str]:
@@ -97,7 +98,9 @@ class FacesCsvSink(_CsvFile):
 
 
 class ClassCsvSink(_CsvFile):
-    """``time_s,faces,share_<label>…``: per second, mean faces per frame and the share of each top emotion."""
+    """``time_s,faces,share_<label>…``: per second, the counted students per analysed frame and the
+    share of each top emotion among their readings. Streamed as seconds complete (a killed run
+    keeps them), then replaced whole at ``close()`` with the lesson's final roster."""
 
     def __init__(self, path: Path, record: LessonRecord) -> None:
         super().__init__(path, class_header(record.labels))
@@ -107,25 +110,33 @@ class ClassCsvSink(_CsvFile):
     def write(self, faces: FaceFrame, image_bgr: np.ndarray | None = None) -> None:
         self._flush_until(math.floor(faces.time_s))
 
+    def _rows(self, seconds: Iterable[int]) -> list[list[Any]]:
+        return [[s, f"{self.record.class_faces(s):.2f}", *[f"{v:.4f}" for v in self.record.class_shares(s)]]
+                for s in seconds]
+
     def _flush_until(self, second: int) -> None:
         done = sorted(k for k in self.record.seconds if self._next <= k < second)
-        rows = []
-        for s in done:
-            st = self.record.seconds[s]
-            rows.append([s, f"{st.faces / max(st.frames, 1):.2f}", *[f"{v:.4f}" for v in self.record.class_shares(s)]])
-        self._append(rows)
+        self._append(self._rows(done))
         if done:
             self._next = done[-1] + 1
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._flush_until(max(self.record.seconds, default=-1) + 1)
+        if self._file.closed:
+            return
+        self._flush_until(max(self.record.seconds, default=-1) + 1)
         super().close()
+        text = io.StringIO()
+        csv.writer(text).writerows([class_header(self.record.labels), *self._rows(sorted(self.record.seconds))])
+        atomic_write_bytes(self.path, text.getvalue().encode())
 
 
 class StudentsCsvSink(SinkBase):
-    """``student_id,name,first_s,last_s,frames,dominant_emotion,share_<label>…``, replaced atomically
-    (``name`` is blank unless a user named the student in the app)."""
+    """``student_id,name,counted,not_counted_because,first_s,last_s,seen_s,frames,dominant_emotion,
+    share_<label>…``, replaced atomically (``name`` is blank unless a user named the student in the app).
+
+    Every id the tracker confirmed has a row, with ``counted`` 0 and the reason for those the
+    roster rules leave out (walking past, seen only briefly); ids the user hid are left out, and
+    ids the user merged appear once, under the id they joined."""
 
     def __init__(self, path: Path, record: LessonRecord, every_s: float = 5.0) -> None:
         self.path, self.record, self.every_s = Path(path), record, every_s
@@ -141,11 +152,15 @@ class StudentsCsvSink(SinkBase):
         buf = io.StringIO()
         w = csv.writer(buf)
         w.writerow(students_header(self.record.labels))
-        for sid in sorted(self.record.students):
-            st = self.record.students[sid]
+        for sid in self.record.student_ids():
+            reason = self.record.reason(sid)
+            if reason == HIDDEN:
+                continue
+            st = self.record.student(sid)
             shares = st.counts / max(st.frames, 1)
-            w.writerow([sid, self.record.names.get(sid, ""), f"{st.first_s:.3f}", f"{st.last_s:.3f}", st.frames,
-                        self.record.dominant(sid), *[f"{v:.4f}" for v in shares]])
+            w.writerow([sid, self.record.names.get(sid, ""), 0 if reason else 1, reason, f"{st.first_s:.3f}",
+                        f"{st.last_s:.3f}", f"{st.seen_s:.1f}", st.frames, self.record.dominant(sid),
+                        *[f"{v:.4f}" for v in shares]])
         atomic_write_bytes(self.path, buf.getvalue().encode())
 
     def close(self) -> None:

@@ -3,20 +3,60 @@
 Shared by the CSV sinks, the timeline plot and the app's charts and tables. Its size stays
 small over a long lesson: per student and per second of the source, counts (a few bytes); no
 frame is kept. It is a sink, first in the list, so the sinks after it read an up-to-date record.
+
+Who counts as a student is decided when the record is read, not when it is written: the raw
+per-id summaries stay as they came, and the roster rules (:class:`CountRules`: someone seen
+only briefly, or walking through the room, is not counted) and the user's edits (hide an id
+that is not a student, count one the rules left out, merge two ids of the same student) apply
+to every reading of it: class shares, the students table, exports. So edits can be undone, and
+an edit made late in a lesson applies to its beginning too.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..core.frame import FaceFrame
 from .sink import SinkBase
 
+TRAVEL_KEY = "travel"  # TODO: from core.frame once the tracker writes it
+
 SEEN_GAP_S = 1.0
 """A student unseen for longer than this was away: the gap counts neither as seen time nor in a run."""
+
+HIDDEN = "hidden"
+"""The reason given for a student the user hid (not a student)."""
+WALKING = "walking past"
+
+
+@dataclass(frozen=True)
+class CountRules:
+    """Which ids count as students when nobody said otherwise.
+
+    ``min_seen_s``: an id in view for less than this in the whole lesson (a face seen for a
+    moment, a false detection that got through) is not counted; in a clip shorter than
+    ``1 / min_seen_share`` times that, the bar is that share of the clip. ``max_travel``: an id that moved
+    through the scene further than this many face widths from where it was first seen (the
+    teacher, someone walking past: students sit) is not counted. Photos use :data:`EVERY_FACE`."""
+
+    min_seen_s: float = 2.0
+    min_seen_share: float = 0.25
+    max_travel: float = math.inf
+
+    def reason(self, st: StudentStats, lesson_s: float) -> str:
+        """Why ``st`` is not counted in a lesson analysed for ``lesson_s`` seconds, or ``""``."""
+        if st.travel > self.max_travel:
+            return WALKING
+        if st.seen_s < min(self.min_seen_s, self.min_seen_share * lesson_s):
+            return "in view only briefly"
+        return ""
+
+
+EVERY_FACE = CountRules(min_seen_s=0.0, min_seen_share=0.0)
+"""Unrelated photos: every face found is someone (a photo has no time in view)."""
 
 
 class StudentStats:
@@ -35,6 +75,25 @@ class StudentStats:
         self._last = np.zeros(0, np.float64)
         self.last_seen_s = -math.inf  # the latest sighting in the current pass (a seek starts a new pass)
         self.last_emotion = 0
+        self.travel = 0.0  # the farthest the face moved through the scene, in face widths (tracker's)
+
+    @classmethod
+    def combined(cls, student_id: int, parts: list[StudentStats]) -> StudentStats:
+        """One student from the summaries of several ids (a student the tracker split in two):
+        readings add up; time in view adds up too, at most a whole second per second."""
+        out = cls(student_id, parts[0]._k)
+        out._grow(max(len(p._seen) for p in parts) - 1)
+        for p in parts:
+            n = len(p._seen)
+            out._counts[:n] += p._counts
+            out._seen[:n] += p._seen
+            out._first[:n] = np.minimum(out._first[:n], p._first)
+            out._last[:n] = np.maximum(out._last[:n], p._last)
+        np.minimum(out._seen, 1.0, out=out._seen)
+        latest = max(parts, key=lambda p: p.last_seen_s)
+        out.last_seen_s, out.last_emotion = latest.last_seen_s, latest.last_emotion
+        out.travel = max(p.travel for p in parts)
+        return out
 
     def _grow(self, second: int) -> None:
         if second < len(self._seen):
@@ -51,9 +110,11 @@ class StudentStats:
             self._counts[second], self._seen[second] = 0, 0.0
             self._first[second], self._last[second] = np.inf, -np.inf
 
-    def sighted(self, time_s: float, emotion: int | None) -> None:
+    def sighted(self, time_s: float, emotion: int | None, travel: float = 0.0) -> None:
         """Seen at ``time_s``; ``emotion`` is the top emotion read for this frame (``None``: a frame
         not analysed, the face held from the last one: it counts as time in view only)."""
+        if travel > self.travel:  # NaN (unknown) never raises it
+            self.travel = travel
         second = max(0, math.floor(time_s))
         self._grow(second)
         gap = time_s - self.last_seen_s
@@ -74,6 +135,10 @@ class StudentStats:
     @property
     def frames(self) -> int:
         return int(self._counts.sum())
+
+    def counts_per_second(self) -> np.ndarray:
+        """[seconds, labels] analysed frames per top emotion in each second of the source."""
+        return self._counts
 
     @property
     def seen_s(self) -> float:
@@ -103,10 +168,10 @@ class StudentStats:
 
 @dataclass
 class SecondStats:
+    """One second of the source: how many frames were analysed in it, and in which pass."""
+
     second: int
     frames: int = 0
-    faces: int = 0
-    counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     pass_id: int = 0
 
 
@@ -120,17 +185,26 @@ class LessonRecord(SinkBase):
 
     Frames not analysed (``faces.held``: the last faces held on a skipped frame) count as time in
     view only. After :meth:`new_pass` (a seek), each second analysed again first forgets what it
-    held, so every moment of the source is counted once."""
+    held, so every moment of the source is counted once.
+
+    Reading it: :meth:`student_ids` (every student, merged ids folded in), :meth:`reason` (why one
+    is not counted), :meth:`counted_ids`, :meth:`student` (one student's summary), and the class
+    per second (:meth:`class_shares`, :meth:`class_faces`), which count the counted students only."""
 
     every_frame = True
 
-    def __init__(self, labels: list[str]) -> None:
+    def __init__(self, labels: list[str], rules: CountRules | None = None) -> None:
         self.labels = list(labels)
-        self.students: dict[int, StudentStats] = {}
+        self.rules = rules or CountRules()
+        self.students: dict[int, StudentStats] = {}  # raw, per tracker id
         self.seconds: dict[int, SecondStats] = {}
         self.names: dict[int, str] = {}  # student id -> the name a user gave (GUI), used in exports
+        self.counted_by_user: dict[int, bool] = {}  # False: hidden (not a student); True: counted regardless
+        self.merged_into: dict[int, int] = {}  # an id the user merged -> the id it joined
         self.frames = 0
         self.pass_id = 0
+        self._class_cache: tuple[int, np.ndarray] | None = None
+        self._version = 0
 
     def new_pass(self) -> None:
         """The source jumped (a seek, a replay): seconds seen again replace what they held."""
@@ -153,12 +227,12 @@ class LessonRecord(SinkBase):
         self._forget_if_stale(second)
         sec = self.seconds.get(second)
         if sec is None:
-            sec = self.seconds[second] = SecondStats(second, counts=np.zeros(len(self.labels), np.int64),
-                                                     pass_id=self.pass_id)
+            sec = self.seconds[second] = SecondStats(second, pass_id=self.pass_id)
         return sec
 
     def add(self, frame: FaceFrame) -> None:
         k = len(self.labels)
+        self._version += 1
         second, held = max(0, math.floor(frame.time_s)), frame.held
         if held:
             self._forget_if_stale(second)
@@ -170,32 +244,130 @@ class LessonRecord(SinkBase):
         if probs is None or not len(frame):
             return
         top = probs.argmax(axis=1)
-        if not held:
-            sec.faces += len(frame)
-            np.add.at(sec.counts, top, 1)
-        for sid, emotion in zip(frame.ids_or_unknown().tolist(), top.tolist(), strict=True):
+        travel = frame.data.get(TRAVEL_KEY)
+        for i, (sid, emotion) in enumerate(zip(frame.ids_or_unknown().tolist(), top.tolist(), strict=True)):
             if sid <= 0:
                 continue
             st = self.students.get(sid)
             if st is None:
                 st = self.students[sid] = StudentStats(sid, k)
-            st.sighted(frame.time_s, None if held else emotion)
+            st.sighted(frame.time_s, None if held else emotion, float(travel[i]) if travel is not None else 0.0)
+
+    # -- who is a student -------------------------------------------------------------------
+
+    def root(self, student_id: int) -> int:
+        """The id ``student_id`` was merged into (itself when not merged)."""
+        seen = {student_id}
+        while student_id in self.merged_into:
+            student_id = self.merged_into[student_id]
+            if student_id in seen:  # never built by merge(); a guard for hand-made records
+                break
+            seen.add(student_id)
+        return student_id
+
+    def members(self, student_id: int) -> list[int]:
+        """The raw ids that make up one student (itself first, then the ids merged into it)."""
+        root = self.root(student_id)
+        return [root, *sorted(sid for sid in self.students if sid != root and self.root(sid) == root)]
+
+    def student_ids(self) -> list[int]:
+        """Every student (counted or not), each once: merged ids are folded into the one they joined."""
+        return sorted({self.root(sid) for sid in self.students})
+
+    def student(self, student_id: int) -> StudentStats:
+        """One student's summary, the ids merged into it included (``KeyError`` for an unknown id)."""
+        parts = [self.students[sid] for sid in self.members(student_id) if sid in self.students]
+        if not parts:
+            raise KeyError(student_id)
+        return parts[0] if len(parts) == 1 else StudentStats.combined(self.root(student_id), parts)
+
+    def reason(self, student_id: int) -> str:
+        """Why a student is not counted (``hidden``, ``walking past``, ``in view only briefly``), or ``""``."""
+        root = self.root(student_id)
+        by_user = self.counted_by_user.get(root)
+        if by_user is not None:
+            return "" if by_user else HIDDEN
+        return self.rules.reason(self.student(root), len(self.seconds))
+
+    def counted_ids(self) -> list[int]:
+        return [sid for sid in self.student_ids() if not self.reason(sid)]
+
+    def set_counted(self, student_id: int, counted: bool | None) -> None:
+        """The user's say: False hides a student (not one: a shirt, a poster), True counts one the
+        rules leave out, None goes back to the rules."""
+        root = self.root(student_id)
+        if root not in self.students:
+            raise ValueError(f"there is no student #{student_id}.")
+        if counted is None:
+            self.counted_by_user.pop(root, None)
+        else:
+            self.counted_by_user[root] = counted
+        self._version += 1
+
+    def merge(self, source_id: int, into_id: int) -> None:
+        """Two ids of one student: ``source_id``'s time and readings become ``into_id``'s, in the
+        past and from now on; the name it had is kept when ``into_id`` has none."""
+        source, into = self.root(source_id), self.root(into_id)
+        for sid in (source_id, into_id):
+            if sid not in self.students:
+                raise ValueError(f"there is no student #{sid}.")
+        if source == into:
+            raise ValueError(f"#{source_id} and #{into_id} are already one student.")
+        self.merged_into[source] = into
+        if source in self.names and into not in self.names:
+            self.names[into] = self.names[source]
+        self.names.pop(source, None)
+        self.counted_by_user.pop(source, None)
+        self._version += 1
+
+    def unmerge(self, source_id: int) -> None:
+        """Undo :meth:`merge` of ``source_id`` (and of nothing else merged into the same student)."""
+        if self.merged_into.pop(source_id, None) is None:
+            raise ValueError(f"#{source_id} was not merged into another student.")
+        self._version += 1
+
+    # -- readings ---------------------------------------------------------------------------
+
+    def _class_counts(self) -> np.ndarray:
+        """[seconds, labels]: analysed frames per top emotion of the counted students, per second."""
+        if self._class_cache is not None and self._class_cache[0] == self._version:
+            return self._class_cache[1]
+        length = max((len(st.counts_per_second()) for st in self.students.values()), default=0)
+        total = np.zeros((max(length, max(self.seconds, default=-1) + 1), len(self.labels)), np.int64)
+        for root in self.counted_ids():
+            for sid in self.members(root):
+                counts = self.students[sid].counts_per_second()
+                total[:len(counts)] += counts
+        self._class_cache = (self._version, total)
+        return total
+
+    def class_counts(self, second: int) -> np.ndarray:
+        """Analysed frames per top emotion of the counted students in one second."""
+        counts = self._class_counts()
+        return counts[second] if 0 <= second < len(counts) else np.zeros(len(self.labels), np.int64)
+
+    def class_shares(self, second: int) -> np.ndarray:
+        """Share of the counted students' readings per emotion in one second (zeros when none)."""
+        c = self.class_counts(second)
+        return c / c.sum() if c.sum() else np.zeros(len(self.labels))
+
+    def class_faces(self, second: int) -> float:
+        """Counted students per analysed frame in one second (the class's size, on average)."""
+        sec = self.seconds.get(second)
+        return float(self.class_counts(second).sum() / sec.frames) if sec and sec.frames else 0.0
 
     def student_timeline(self, student_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(run starts, run ends, top-emotion indices) of one student, in whole seconds."""
-        st = self.students.get(student_id)
-        return st.timeline() if st else (np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
-
-    def class_shares(self, second: int) -> np.ndarray:
-        """Share of face observations per emotion in one second (zeros when no face was seen)."""
-        c = self.seconds[second].counts
-        return c / c.sum() if c.sum() else np.zeros(len(self.labels))
+        if self.root(student_id) not in self.students:
+            return np.zeros(0), np.zeros(0), np.zeros(0, np.int64)
+        return self.student(student_id).timeline()
 
     def dominant(self, student_id: int) -> str:
-        return self.labels[int(self.students[student_id].counts.argmax())]
+        return self.labels[int(self.student(student_id).counts.argmax())]
 
     def rename(self, student_id: int, name: str) -> None:
         """Give a student a name (blank removes it); ids stay the join key in every export."""
+        student_id = self.root(student_id)
         name = " ".join(name.split())
         if name:
             self.names[student_id] = name
@@ -203,4 +375,5 @@ class LessonRecord(SinkBase):
             self.names.pop(student_id, None)
 
     def display_name(self, student_id: int) -> str:
+        student_id = self.root(student_id)
         return student_label(student_id, self.names.get(student_id))

@@ -1,5 +1,5 @@
 """The lesson timeline PNG: the class's emotion distribution over time (stacked area) above
-one strip per student coloured by their top emotion."""
+one strip per counted student coloured by their top emotion."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Pa
     import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    students = sorted(record.students)
+    students = record.counted_ids()
     seconds = sorted(record.seconds)
     height = 2.6 + 0.22 * max(len(students), 1)
     fig, (ax_class, ax_students) = plt.subplots(

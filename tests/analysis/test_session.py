@@ -75,12 +75,13 @@ def test_a_replay_keeps_ids_and_counts_each_moment_once(tmp_path):
     paths = session.export(tmp_path)
     students = _rows(paths["students"])
     assert len(students) == 2 and students[1][:2] == ["1", "José Núñez"]
-    assert students[1][4] == "29"  # each moment counted once (at 0.0 s the face was not confirmed yet)
+    assert students[1][7] == "29"  # each moment counted once (at 0.0 s the face was not confirmed yet)
     faces = _rows(paths["faces"])[1:]
     times = [float(r[1]) for r in faces]
     assert len(faces) == 30 and times == sorted(times) and len(set(times)) == 30
     classes = _rows(paths["class"])[1:]
-    assert [r[0] for r in classes] == ["0", "1", "2"] and all(r[1] == "1.00" for r in classes)
+    assert [r[0] for r in classes] == ["0", "1", "2"]
+    assert [r[1] for r in classes] == ["0.90", "1.00", "1.00"]  # students per frame; at 0.0 s not confirmed yet
     assert session.record.seconds[1].frames == 10  # not 20
     session.close()
 
@@ -94,4 +95,33 @@ def test_frames_skipped_to_keep_real_time_count_as_time_in_view():
     (row,) = session.snapshot().students
     assert row.seen_s == pytest.approx(1.8)  # confirmed at 0.1 s, in view until 1.9 s
     assert session.record.students[1].frames == 3  # readings: only the analysed frames count
+    session.close()
+
+
+def test_hiding_and_merging_students_apply_to_the_view_and_every_export(tmp_path):
+    face = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
+    image = np.hstack([face, face, face])  # three students side by side
+    session = AnalysisSession(build_pipeline(PipelineConfig(device="cpu")), name="lesson")
+    for i in range(30):
+        session.process(VideoFrame(image, i / 10, i))
+    assert [row.student_id for row in session.snapshot().students] == [1, 2, 3]
+    session.rename(3, "Ana")
+    session.set_counted(1, False)  # not a student (a poster, a shirt)
+    session.merge_students(3, 2)  # one student the tracker split in two
+    with pytest.raises(ValueError, match="already one student"):
+        session.merge_students(2, 3)
+    rows = session.snapshot().students
+    assert [(r.student_id, r.counted, r.reason, r.merged) for r in rows] == [(1, False, "hidden", ()),
+                                                                             (2, True, "", (3,))]
+    drawn = session.edited(session.process(VideoFrame(image, 3.0, 30)))
+    assert drawn.student_ids.tolist() == [2, 2]  # #1 not drawn, #3 drawn as #2
+    paths = session.export(tmp_path)
+    students = list(csv.DictReader(open(paths["students"], newline="")))
+    assert [(r["student_id"], r["name"], r["counted"]) for r in students] == [("2", "Ana", "1")]
+    faces = list(csv.DictReader(open(paths["faces"], newline="")))
+    assert {r["student_id"] for r in faces} <= {"2", "-1"} and sum(r["student_id"] == "2" for r in faces) > 50
+    assert all(r["faces"] == "2.00" for r in list(csv.DictReader(open(paths["class"], newline="")))[1:])
+    session.set_counted(1, None)
+    session.unmerge_student(3)
+    assert [r.student_id for r in session.snapshot().students] == [1, 2, 3]
     session.close()

@@ -13,7 +13,7 @@ from fervision.core.frame import FaceFrame
 from fervision.engine.signals.expression import ExpressionSignal
 from fervision.outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink, faces_header
 from fervision.outputs.overlay import draw_faces
-from fervision.outputs.record import LessonRecord
+from fervision.outputs.record import EVERY_FACE, LessonRecord
 from fervision.outputs.timeline import save_timeline
 from fervision.outputs.video import H264Writer
 
@@ -38,7 +38,7 @@ def _read(path):
 
 
 def test_csv_sinks_schema_and_incremental_rows(tmp_path):
-    record = LessonRecord(LABELS)
+    record = LessonRecord(LABELS, EVERY_FACE)
     frames = [_frame(0, 0.0, [1, 2], [1, 0]), _frame(1, 0.5, [1, 2], [1, 2]), _frame(2, 1.2, [1, -1], [2, 0])]
     with FacesCsvSink(tmp_path / "f.csv", SIGNALS) as fs, ClassCsvSink(tmp_path / "c.csv", record) as cs, \
             StudentsCsvSink(tmp_path / "s.csv", record) as ss:
@@ -54,15 +54,16 @@ def test_csv_sinks_schema_and_incremental_rows(tmp_path):
     assert faces[1][:3] == ["0", "0.000", "1"] and faces[1][8] == "happiness"
     assert len(faces) == 1 + 6
     students = _read(tmp_path / "s.csv")
-    assert students[0] == ["student_id", "name", "first_s", "last_s", "frames", "dominant_emotion",
-                           "share_neutral", "share_happiness", "share_sadness"]
-    assert students[1][:6] == ["1", "", "0.000", "1.200", "3", "happiness"]
-    assert [float(v) for v in students[1][6:]] == [0.0, round(2 / 3, 4), round(1 / 3, 4)]
+    assert students[0] == ["student_id", "name", "counted", "not_counted_because", "first_s", "last_s", "seen_s",
+                           "frames", "dominant_emotion", "share_neutral", "share_happiness", "share_sadness"]
+    assert students[1][:9] == ["1", "", "1", "", "0.000", "1.200", "1.2", "3", "happiness"]
+    assert [float(v) for v in students[1][9:]] == [0.0, round(2 / 3, 4), round(1 / 3, 4)]
     assert len(students) == 3  # the unconfirmed face (-1) is not a student
     classes = _read(tmp_path / "c.csv")
     assert classes[0] == ["time_s", "faces", "share_neutral", "share_happiness", "share_sadness"]
     assert classes[1][:2] == ["0", "2.00"] and [float(v) for v in classes[1][2:]] == [0.25, 0.5, 0.25]
-    assert classes[2][0] == "1" and [float(v) for v in classes[2][2:]] == [0.5, 0.0, 0.5]
+    # the class counts students only: the unconfirmed face of second 1 is left out
+    assert classes[2][:2] == ["1", "1.00"] and [float(v) for v in classes[2][2:]] == [0.0, 0.0, 1.0]
 
 
 def test_overlay_draws_and_blurs():
