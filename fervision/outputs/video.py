@@ -9,6 +9,9 @@ its last fragment. ``close()`` copies it, packet for packet, into an ordinary MP
 first (``faststart``: browsers start playing while loading, and every tool knows the frame
 count) under the final name, and removes the partial file.
 
+Each frame keeps its source's time (on a 90 kHz clock, not rounded to whole frames), so a
+variable-frame-rate source (phones, screen recordings) does not drift from its sound.
+
 OpenCV's pip wheels can only write MPEG-4 Part 2; PyAV's wheels bundle FFmpeg with libx264.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import math
 import os
 import queue
 import threading
@@ -35,6 +39,15 @@ from .sink import SinkBase
 _END = object()
 FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"  # each fragment carries its own index
 KEYFRAME_EVERY_S = 2.0  # a killed run loses at most about this much (1 s cost 36 % more bytes, 2 s 16 %)
+FINE_TICKS_PER_S = 90_000  # the MPEG clock: a frame's time is kept to 11 µs
+
+
+def time_base(rate: Fraction) -> Fraction:
+    """The video's clock tick: fine enough (≥ 90 kHz) to keep each frame at its source time, so a
+    variable-frame-rate source does not drift, and a whole fraction of a frame at ``rate``, so a
+    constant-rate video keeps frames exactly ``1/rate`` apart and players show its rate."""
+    ticks = rate.numerator * math.ceil(FINE_TICKS_PER_S / rate.numerator)  # a multiple of rate's numerator
+    return Fraction(1, ticks)
 
 
 class H264Writer:
@@ -56,24 +69,29 @@ class H264Writer:
         self.audio_from = Path(audio_from) if audio_from else None
         width, height = size
         self.rate = Fraction(fps).limit_denominator(1001) if fps and fps > 0 else Fraction(25)
+        self.time_base = time_base(self.rate)
         try:
             # flush_packets: each fragment reaches the file as it is finished, not 256 kB later
             self._container: Any = av.open(str(self.partial), mode="w",
                                            options={"movflags": FRAGMENTED, "flush_packets": "1"})
         except (av.FFmpegError, OSError) as exc:
             raise FervisionError(f"cannot write video {self.partial} ({exc}).") from None
-        self._stream = self._container.add_stream("libx264", rate=self.rate)
+        # The codec and the stream count time in fine ticks (the mp4 track's timescale follows), not
+        # in frames at ``rate``: rounding to whole frames moved a variable-rate source's frames by up
+        # to a frame's length and more.
+        self._stream = self._container.add_stream("libx264", rate=self.rate, time_base=self.time_base)
         self._stream.width, self._stream.height = width - width % 2, height - height % 2
         self._stream.pix_fmt = "yuv420p"
         keyint = max(1, round(keyframe_every_s * float(self.rate)))
         self._stream.options = {"crf": str(crf), "preset": "veryfast", "g": str(keyint)}
-        self._stream.time_base = 1 / self.rate
         # Streams must all exist before the first packet is muxed, so the audio stream is
         # declared now; its packets follow the video's time as it is encoded.
         self._audio_in, self._audio_out = self._open_audio()
         self._audio_packets: Iterator[Any] | None = None
         self._audio_next: Any = None
+        self._audio_start: tuple[Fraction, Fraction] | None = None  # the first sound packet's (pts, dts), in s
         self._queue: queue.Queue = queue.Queue(maxsize=buffer)
+        self._first_pts: int | None = None
         self._last_pts = -1
         self._good_size = 0  # bytes of the partial file that end on a whole fragment
         self._error: BaseException | None = None
@@ -96,10 +114,10 @@ class H264Writer:
                 # than converting inside FFmpeg, and this thread shares the CPU with the pipeline.
                 yuv = cv2.cvtColor(image[: self._stream.height, : self._stream.width], cv2.COLOR_BGR2YUV_I420)
                 frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
-                frame.pts = pts
+                frame.pts, frame.time_base = pts, self.time_base
                 self._mux_video(self._stream.encode(frame))
             self._mux_video(self._stream.encode())
-            end_s = float((self._last_pts + 1) / self.rate) if self._last_pts >= 0 else 0.0
+            end_s = float(self._last_pts * self.time_base + 1 / self.rate) if self._last_pts >= 0 else 0.0
             self._mux_audio_until(None if complete else end_s)
         except BaseException as exc:  # surfaced in write()/close()
             self._error = exc
@@ -163,6 +181,8 @@ class H264Writer:
             if until_s is not None and packet.pts * packet.time_base > until_s:
                 return
             self._audio_next = None
+            if self._audio_start is None:
+                self._audio_start = (packet.pts * packet.time_base, packet.dts * packet.time_base)
             packet.stream = self._audio_out
             self._mux(packet)
 
@@ -194,8 +214,10 @@ class H264Writer:
     def write(self, image_bgr: np.ndarray, time_s: float) -> None:
         if self._closed:
             raise FervisionError(f"video {self.path} is already closed.")
-        pts = max(self._last_pts + 1, round(time_s * self.rate))  # source timing, strictly increasing
+        pts = max(self._last_pts + 1, round(time_s / self.time_base))  # source timing, strictly increasing
         self._put((np.ascontiguousarray(image_bgr), pts))
+        if self._first_pts is None:
+            self._first_pts = pts
         self._last_pts = pts
 
     def close(self, complete: bool = True) -> Path:
@@ -236,15 +258,35 @@ class H264Writer:
         return self.path
 
     def _rewrite_with_index_first(self) -> None:
-        """The fragmented partial file, packet for packet, as an ordinary MP4 with its index first."""
+        """The fragmented partial file, packet for packet, as an ordinary MP4 with its index first.
+
+        A fragment cannot hold a decoding time before 0, so the partial file starts its pictures
+        (and, to stay in sync, its sound) late by the encoder's reordering delay (two frames at a
+        constant rate); here every packet moves back by that much (an ordinary MP4
+        says so in its edit list), so each frame plays at its source's time. The fragment also moved
+        the first sound packet to 0 (it has no edit list to say where the sound starts): it gets its
+        source time back, or the decoder would drop the sound before the second packet."""
         with av.open(str(self.partial)) as src:
             inputs = [s for s in src.streams if s.type in ("video", "audio")]
+            video = src.streams.video[0]
+            late_s = Fraction(0)
+            if video.start_time is not None and video.time_base is not None and self._first_pts is not None:
+                late_s = video.start_time * video.time_base - self._first_pts * self.time_base
             dst: Any = av.open(str(self._finishing), mode="w", format="mp4", options={"movflags": "faststart"})
             try:
                 outputs = {s.index: dst.add_stream_from_template(s) for s in inputs}
+                audio_start = self._audio_start
                 for packet in src.demux(*inputs):
-                    if packet.dts is None:
+                    if packet.dts is None or packet.time_base is None:
                         continue
+                    if packet.stream.type == "audio" and audio_start is not None:
+                        packet.pts, packet.dts = (round(t / packet.time_base) for t in audio_start)
+                        audio_start = None
+                    elif late_s:
+                        back = round(late_s / packet.time_base)
+                        packet.dts -= back
+                        if packet.pts is not None:
+                            packet.pts -= back
                     packet.stream = outputs[packet.stream.index]
                     dst.mux(packet)
             finally:
