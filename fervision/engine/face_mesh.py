@@ -1,0 +1,65 @@
+"""MediaPipe FaceMesh on each face's crop: 478 landmarks (irises included) in frame pixels.
+
+FaceMesh ships inside the ``mediapipe==0.10.21`` wheel and runs offline. It expects a face that
+fills most of its input, so each face is cut out with a margin around its detector box and read
+on its own (``static_image_mode``: faces of one frame are unrelated crops). A crop where FaceMesh
+finds no face gives NaNs: a back of a head, a hand, a shirt the detector took for a face.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+MESH_LANDMARKS = 478
+CROP_MARGIN = 0.25
+"""Extra room on each side of the detector's box, as a share of its size (FaceMesh wants the
+whole head, forehead and chin included)."""
+MIN_CROP_PX = 96
+"""Small faces are scaled up to this side before reading (FaceMesh reads at 192 px)."""
+
+
+def crop_box(box: np.ndarray, width: int, height: int, margin: float = CROP_MARGIN) -> tuple[int, int, int, int]:
+    """A square around ``box`` (x1, y1, x2, y2), grown by ``margin`` on each side, inside the frame."""
+    x1, y1, x2, y2 = (float(v) for v in box)
+    side = max(x2 - x1, y2 - y1) * (1 + 2 * margin)
+    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    left, top = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
+    right, bottom = int(min(width, cx + side / 2)), int(min(height, cy + side / 2))
+    return left, top, right, bottom
+
+
+class FaceMeshReader:
+    """``read(image_bgr, xyxy)`` → [n, 478, 2] landmarks in the frame's pixels (NaN where no face)."""
+
+    def __init__(self, min_confidence: float = 0.5) -> None:
+        os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's start-up chatter
+        import mediapipe as mp  # lazily: it loads TensorFlow Lite
+
+        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1,
+                                                     refine_landmarks=True, min_detection_confidence=min_confidence)
+
+    def read(self, image_bgr: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
+        import cv2
+
+        height, width = image_bgr.shape[:2]
+        out = np.full((len(xyxy), MESH_LANDMARKS, 2), np.nan, np.float32)
+        for i, box in enumerate(np.asarray(xyxy, np.float32).reshape(-1, 4)):
+            left, top, right, bottom = crop_box(box, width, height)
+            if right - left < 8 or bottom - top < 8:
+                continue
+            crop = image_bgr[top:bottom, left:right]
+            scale = max(1.0, MIN_CROP_PX / min(crop.shape[:2]))
+            if scale > 1:
+                crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+            result = self._mesh.process(np.ascontiguousarray(crop[..., ::-1]))
+            if not result.multi_face_landmarks:
+                continue
+            points = result.multi_face_landmarks[0].landmark
+            xy = np.array([(p.x, p.y) for p in points], np.float32)
+            out[i, :len(xy)] = xy * [crop.shape[1] / scale, crop.shape[0] / scale] + [left, top]
+        return out
+
+    def close(self) -> None:
+        self._mesh.close()
