@@ -1,9 +1,11 @@
 """Overlay drawing: a box per face in its emotion's colour, its id (and name) and each signal's
 overlay text (``happiness 87%`` for the expression).
 
-Text is drawn with FreeType (Pillow) in DejaVu Sans, the font matplotlib ships, so any name a
-teacher types in a Latin, Greek or Cyrillic script renders ("José Núñez"; OpenCV's own font is
-ASCII-only). Labels never cover each other: each is placed above its face, below it or inside its
+Text is drawn with FreeType (Pillow) in DejaVu Sans, the font matplotlib ships, so a name a
+teacher types in a Latin, Greek, Cyrillic, Arabic or Hebrew script renders ("José Núñez";
+OpenCV's own font is ASCII-only); shaped and right to left where Pillow has raqm. A character
+DejaVu lacks (Chinese, Japanese, Korean) is drawn in an installed font that has it (see
+``FontChain``). Labels never cover each other: each is placed above its face, below it or inside its
 top edge, wherever it is free; in a crowded class most show the id alone (the full label where
 there is room), and a face whose id does not fit either keeps its coloured box only. The
 highlighted (selected) student gets the full label first.
@@ -11,19 +13,36 @@ highlighted (selected) student gets the full label first.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import logging
+import shutil
+import subprocess
+import threading
+import unicodedata
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, features
 
 from ..core.frame import FaceFrame
 from ..core.signal_format import SignalFormat
 from ..labels import colour_bgr
 from .record import student_label
+
+log = logging.getLogger(__name__)
+
+# raqm shapes joined scripts (Arabic) and lays out right-to-left ones; without it letters stand apart
+LAYOUT = ImageFont.Layout.RAQM if features.check_feature("raqm") else ImageFont.Layout.BASIC
+# Fonts tried first (file names, lower case, as a part) when fontconfig is not there to choose:
+# Windows' and macOS's fonts for Chinese, Japanese and Korean, then broad sans fonts.
+PREFERRED_FONTS = ("notosanscjk", "droidsansfallback", "wqy-microhei", "msyh", "yugoth", "meiryo", "malgun",
+                   "msgothic", "simsun", "pingfang", "hiragino", "applesdgothicneo", "arial unicode", "notosans",
+                   "segoeui", "tahoma", "arial")
+_STYLES = ("bold", "italic", "oblique", "light", "thin", "black", "heavy", "mono", "serif", "condensed")
+_FONTCONFIG_TOP = 8  # fontconfig's best matches looked at for a set of characters
 
 
 @lru_cache(maxsize=1)
@@ -33,19 +52,192 @@ def _font_file() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 
 
-@lru_cache(maxsize=16)
-def _font(px: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(str(_font_file()), px)
+def _charmap(path: str) -> frozenset[int] | None:
+    """The code points a font file (its first face) has glyphs for; ``None`` when it cannot be read."""
+    from matplotlib.ft2font import FT2Font
+
+    try:
+        return frozenset(FT2Font(path).get_charmap())
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def _needs_glyph(ch: str) -> bool:
+    """Controls, format marks (joiners, direction marks) and spaces draw nothing of their own."""
+    return unicodedata.category(ch) not in ("Cc", "Cf", "Zs", "Zl", "Zp")
+
+
+def _is_cjk(ch: str) -> bool:
+    name = unicodedata.name(ch, "")
+    return any(part in name for part in ("CJK", "HANGUL", "HIRAGANA", "KATAKANA", "BOPOMOFO", "IDEOGRAPH"))
+
+
+def _fontconfig_fonts(chars: set[str]) -> list[str]:
+    """fontconfig's best sans-serif fonts for ``chars`` (Linux, BSD; also where installed on macOS)."""
+    fc_match = shutil.which("fc-match")
+    if fc_match is None:
+        return []
+    charset = " ".join(f"{ord(ch):x}" for ch in sorted(chars))
+    try:
+        listed = subprocess.run([fc_match, "-s", "--format=%{file}\\n", f"sans-serif:charset={charset}"],
+                                capture_output=True, text=True, timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [line for line in listed.splitlines() if line][:_FONTCONFIG_TOP]
+
+
+def _system_fonts() -> list[str]:
+    """Every installed font file (matplotlib looks in each system's font folders), likeliest first:
+    the ``PREFERRED_FONTS``, then regular sans faces before bold, italic, serif or mono ones."""
+    from matplotlib import font_manager
+
+    def rank(path: str) -> tuple[int, int, str]:
+        name = Path(path).name.lower().replace(" ", "")
+        preferred = next((k for k, part in enumerate(PREFERRED_FONTS) if part.replace(" ", "") in name),
+                         len(PREFERRED_FONTS))
+        return preferred, sum(style in name for style in _STYLES), name
+
+    return sorted(font_manager.findSystemFonts(), key=rank)
+
+
+class FontChain:
+    """DejaVu Sans, then each installed font found to have a character it lacks, in the order found.
+
+    A character no font in the chain has is looked for once (with the others of its label): among
+    fontconfig's choices, then among all installed fonts (so Windows' and macOS's fonts count
+    too). A character no installed font has is drawn as DejaVu's box, and one warning names it."""
+
+    def __init__(self, primary: Path) -> None:
+        self.fonts: list[tuple[str, frozenset[int]]] = [(str(primary), _charmap(str(primary)) or frozenset())]
+        self.missing: set[str] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def primary(self) -> str:
+        return self.fonts[0][0]
+
+    def font_for(self, ch: str) -> str | None:
+        """The first font of the chain that has ``ch``, ``None`` when none has (yet)."""
+        code = ord(ch)
+        return next((path for path, cmap in self.fonts if code in cmap), None)
+
+    def has(self, path: str, ch: str) -> bool:
+        return any(p == path and ord(ch) in cmap for p, cmap in self.fonts)
+
+    def cover(self, text: str) -> None:
+        """Add to the chain the fonts that ``text``'s characters need, and warn once about those none has."""
+        wanted = {ch for ch in text if _needs_glyph(ch) and ch not in self.missing and self.font_for(ch) is None}
+        if not wanted:
+            return
+        with self._lock:
+            wanted = {ch for ch in wanted if ch not in self.missing and self.font_for(ch) is None}
+            if not wanted:
+                return
+            known = {path for path, _ in self.fonts}
+            for path in self._candidates(wanted):
+                if path in known:
+                    continue
+                known.add(path)
+                cmap = _charmap(path)
+                if cmap and any(ord(ch) in cmap for ch in wanted):
+                    self.fonts.append((path, cmap))
+                    wanted = {ch for ch in wanted if ord(ch) not in cmap}
+                    if not wanted:
+                        return
+            self.missing |= wanted
+        package = "fonts-noto-cjk or fonts-wqy-microhei" if any(map(_is_cjk, wanted)) else "fonts-noto-core"
+        them = "it" if len(wanted) == 1 else "them"
+        log.warning("fervision: no installed font has %s; the overlay draws %s as boxes. Install a font that has "
+                    "%s (on Debian or Ubuntu: apt install %s).",
+                    ", ".join(f"{ch} (U+{ord(ch):04X})" for ch in sorted(wanted)), them, them, package)
+
+    @staticmethod
+    def _candidates(chars: set[str]) -> Iterator[str]:
+        yield from _fontconfig_fonts(chars)
+        yield from _system_fonts()
+
+
+@lru_cache(maxsize=1)
+def font_chain() -> FontChain:
+    return FontChain(_font_file())
+
+
+@lru_cache(maxsize=64)
+def _font(px: int, path: str | None = None) -> ImageFont.FreeTypeFont:
+    """The main font at ``px``, or ``path`` at ``px`` (the main one where FreeType cannot size it,
+    as a colour-bitmap emoji font at any size but its own)."""
+    if path is not None and path != font_chain().primary:
+        try:
+            return ImageFont.truetype(path, px, layout_engine=LAYOUT)
+        except OSError:
+            pass
+    return ImageFont.truetype(font_chain().primary, px, layout_engine=LAYOUT)
+
+
+def _strong_direction(text: str) -> str | None:
+    """``"rtl"`` or ``"ltr"`` from the first strongly directed letter; ``None`` for digits and signs alone."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return None
+
+
+def _runs(word: str) -> list[tuple[str, str]]:
+    """``word`` cut into (text, font file) runs, left to right as drawn.
+
+    A combining mark stays with its letter when that letter's font has it. Each run is shaped
+    and ordered by raqm; a right-to-left word puts its runs right to left too."""
+    chain = font_chain()
+    chain.cover(word)
+    runs: list[tuple[str, str]] = []
+    for ch in word:
+        joins = runs and (not _needs_glyph(ch) or (unicodedata.combining(ch) and chain.has(runs[-1][1], ch)))
+        path = runs[-1][1] if joins else chain.font_for(ch) or chain.primary
+        if runs and runs[-1][1] == path:
+            runs[-1] = (runs[-1][0] + ch, path)
+        else:
+            runs.append((ch, path))
+    if len(runs) > 1 and _strong_direction(word) == "rtl":
+        runs.reverse()
+    return runs
+
+
+def visual_order(words: Sequence[str]) -> list[str]:
+    """A label's words as drawn, left to right: the label reads left to right ("#3 name happiness"),
+    but a name in a right-to-left script ("محمد علي") shows its words right to left (with the
+    digits and signs between them), as Unicode's bidirectional algorithm shows a name set apart
+    (isolated) from the text around it; each word's letters are ordered when it is drawn."""
+    out: list[str] = []
+    group: list[str] = []  # right-to-left words (and the neutral ones between them)
+    pending: list[str] = []  # neutral words after the group: they join it only if another RTL word follows
+    for word in words:
+        direction = _strong_direction(word)
+        if direction == "rtl":
+            group += [*pending, word]
+            pending = []
+        elif direction is None and group:
+            pending.append(word)
+        else:
+            out += [*reversed(group), *pending, word]
+            group, pending = [], []
+    return [*out, *reversed(group), *pending]
 
 
 @lru_cache(maxsize=4096)
 def _word(word: str, colour: tuple[int, int, int], px: int) -> np.ndarray:
-    """One word, black on ``colour`` (BGR), as tall as the font's line."""
-    font = _font(px)
-    ascent, descent = font.getmetrics()
-    image = Image.new("RGB", (max(1, int(np.ceil(font.getlength(word)))), ascent + descent + 2),
-                      tuple(reversed(colour)))
-    ImageDraw.Draw(image).text((0, 1), word, fill=(0, 0, 0), font=font)
+    """One word, black on ``colour`` (BGR), as tall as the main font's line (every run on its baseline)."""
+    ascent, descent = _font(px).getmetrics()
+    runs = [(text, _font(px, path)) for text, path in _runs(word)]
+    widths = [int(np.ceil(font.getlength(text))) for text, font in runs]
+    image = Image.new("RGB", (max(1, sum(widths)), ascent + descent + 2), tuple(reversed(colour)))
+    draw = ImageDraw.Draw(image)
+    x = 0
+    for (text, font), width in zip(runs, widths, strict=True):
+        draw.text((x, 1 + ascent), text, fill=(0, 0, 0), font=font, anchor="ls")
+        x += width
     return np.asarray(image)[:, :, ::-1]
 
 
@@ -57,7 +249,7 @@ def label_patch(text: str, colour: tuple[int, int, int], px: int) -> np.ndarray:
     from frame to frame and are made of few distinct words ("#3", "neutral", "63%"), so each word
     is rendered once and labels are put together from them.
     """
-    words = [_word(w, colour, px) for w in text.split(" ") if w]
+    words = [_word(w, colour, px) for w in visual_order([w for w in text.split(" ") if w])]
     if not words:
         words = [_word(" ", colour, px)]
     gap = np.empty((words[0].shape[0], max(1, round(_font(px).getlength(" "))), 3), np.uint8)
