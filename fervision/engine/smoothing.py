@@ -24,14 +24,18 @@ class ProbabilitySmoother:
         self._state: dict[int, tuple[np.ndarray, float]] = {}
 
     def update(self, student_id: int, probs: np.ndarray, time_s: float) -> np.ndarray:
+        """Blend a new reading in. A value that could not be read (NaN: no landmarks this time)
+        leaves the last one as it was; a first value is taken as it is."""
         previous = self._state.get(student_id)
+        new = np.asarray(probs, np.float32)
         if previous is None or self.tau_s == 0:
-            smoothed = np.asarray(probs, np.float32).copy()
+            smoothed = new.copy()
         else:
             p, t = previous
             dt = max(0.0, time_s - t)
             w = 1.0 - math.exp(-dt / self.tau_s)
-            smoothed = (p + w * (np.asarray(probs, np.float32) - p)).astype(np.float32)
+            p = np.where(np.isnan(p), new, p)
+            smoothed = np.where(np.isnan(new), p, p + w * (new - p)).astype(np.float32)
         self._state[student_id] = (smoothed, time_s)
         return smoothed
 

@@ -27,6 +27,15 @@ def test_smoothing_per_student_and_zero_tau():
     assert np.allclose(ProbabilitySmoother(0).update(1, np.array([0.3, 0.7]), 5.0), [0.3, 0.7])
 
 
+def test_a_value_not_read_keeps_the_last_one_and_a_first_value_is_taken():
+    s = ProbabilitySmoother(tau_s=1.0)
+    assert np.isnan(s.update(1, np.array([np.nan, 2.0]), 0.0)[0])  # no first yaw yet
+    out = s.update(1, np.array([10.0, np.nan]), 1.0)  # yaw read at last; the other not this time
+    assert out.tolist() == [10.0, 2.0]
+    out = s.update(1, np.array([20.0, 4.0]), 2.0)
+    assert np.allclose(out, [10 + 10 * (1 - math.exp(-1)), 2 + 2 * (1 - math.exp(-1))])
+
+
 def test_scheduler_round_robin_keeps_every_label_fresh():
     sched = RecognitionScheduler(max_per_frame=3, max_age_s=1.0)
     ids = np.arange(1, 31)  # 30 students, 25 fps
