@@ -19,6 +19,12 @@ TRACK_KEY = "track_key"
 """The ``data`` key the tracker fills: one key per track, confirmed or not (ids only once confirmed)."""
 READ_AT = "read_s"
 """The ``data`` key of when each face's signals were read (NaN: not read for this frame)."""
+HEAD_POSE = "head_pose"
+"""``[N, 3]`` yaw, pitch, roll in degrees (``engine/head_pose.py`` for the signs; NaN: unknown)."""
+EYES_OPEN = "eyes_open"
+"""``[N]`` 0 (closed) to 1 (open); NaN: unknown."""
+FACING_FRONT = "facing_front"
+"""``[N]`` 1 when the head points at the front of the room, 0 when not, NaN when unknown."""
 
 
 def _empty_boxes() -> np.ndarray:
