@@ -6,8 +6,9 @@ metrics, command, commit). Loading never unpickles anything. A human-readable co
 metadata is written beside it as ``<name>.json``.
 
 The metadata is checked when a checkpoint is read (and before one is written): a checkpoint
-is a file from anywhere, and its labels become folder names (``annotate --save-faces``) and
-its sizes become allocations, so anything outside the plain values below is refused with
+is a file from anywhere, and its labels become folder names (``annotate --save-faces``), its
+sizes become allocations and its model options go to the model's constructor, so anything
+outside the plain values below (``MODEL_OPTIONS`` for each model's options) is refused with
 one sentence naming the field.
 """
 
@@ -125,6 +126,9 @@ class CheckpointMeta:
                              f"({', '.join(list_models())})")
         if not isinstance(self.model_options, dict):
             raise ValueError("model_options is not a JSON object")
+        problem = model_options_problem(self.model, self.model_options)
+        if problem:
+            raise ValueError(problem)
         if not isinstance(self.labels, (list, tuple)) or not self.labels:
             raise ValueError("labels is not a non-empty list of class names")
         for i, label in enumerate(self.labels):
@@ -153,6 +157,68 @@ class CheckpointMeta:
             raise ValueError(f"preprocessing.std {p.std!r} is not positive")
         if not _is_number(p.crop_margin) or not 0 <= p.crop_margin <= 1:
             raise ValueError(f"preprocessing.crop_margin {p.crop_margin!r} is not a number from 0 to 1")
+
+
+@dataclass(frozen=True)
+class OptionRule:
+    """What one model option may be: one of ``choices``, or a number (a whole one with ``whole``)
+    from ``low`` to ``high`` (``low`` itself excluded with ``above_low``, ``high`` with ``below_high``)."""
+
+    choices: tuple[str, ...] = ()
+    whole: bool = False
+    low: float = 0
+    high: float = 1
+    above_low: bool = False
+    below_high: bool = False
+
+    def allows(self, value: object) -> bool:
+        if self.choices:
+            return isinstance(value, str) and value in self.choices
+        if isinstance(value, bool) or not isinstance(value, int if self.whole else (int, float)):
+            return False
+        return (math.isfinite(value) and (value > self.low if self.above_low else value >= self.low)
+                and (value < self.high if self.below_high else value <= self.high))
+
+    def describe(self) -> str:
+        if self.choices:
+            return f"one of {', '.join(self.choices)}"
+        kind = "a whole number" if self.whole else "a number"
+        high = f"below {self.high:g}" if self.below_high else f"{self.high:g}"
+        if self.above_low:
+            return f"{kind} above {self.low:g}, {high if self.below_high else 'at most ' + high}"
+        return f"{kind} from {self.low:g} to {high}"
+
+
+_DROP = OptionRule(below_high=True)  # a dropout or drop-path probability
+_REDUCTION = OptionRule(whole=True, low=1, high=1024)  # an attention block's channel reduction
+# The options each registered model family takes (its builder's keyword arguments) and their
+# values. A checkpoint's options go to the model's constructor, so nothing else is let through
+# (tests/test_checkpoint.py checks this table against the builders).
+MODEL_OPTIONS: dict[str, dict[str, OptionRule]] = {
+    "convnextv2_pico": {"drop_path_rate": _DROP},
+    "convnextv2_pico_csa": {"drop_path_rate": _DROP, "csa_placement": OptionRule(choices=("last", "stages")),
+                            "csa_reduction": _REDUCTION, "simam_lambda": OptionRule(above_low=True)},
+    "efficientnet_lite0": {"drop_rate": _DROP},
+    "mobilenetv3_small_100": {"drop_rate": _DROP},
+    "mobilenetv3_large_100": {"drop_rate": _DROP},
+    "nca_mobilenet": {"act": OptionRule(choices=("mish", "hardswish")),
+                      "attention": OptionRule(choices=("nca", "ca", "none")),
+                      "nca_pool": OptionRule(choices=("avg", "localmax", "maxavg")),
+                      "ca_reduction": _REDUCTION, "drop_rate": _DROP},
+}
+
+
+def model_options_problem(model: str, options: dict[str, Any]) -> str | None:
+    """Why ``options`` cannot build ``model`` (a sentence after "its "), or ``None`` when they can."""
+    rules = MODEL_OPTIONS.get(model, {})
+    for key, value in options.items():
+        rule = rules.get(key)
+        if rule is None:
+            takes = f"it takes {', '.join(rules)}" if rules else "it takes none"
+            return f"model_options.{key} is not an option of model {model} ({takes})"
+        if not rule.allows(value):
+            return f"model_options.{key} {value!r} is not {rule.describe()}"
+    return None
 
 
 def label_problem(label: object) -> str | None:

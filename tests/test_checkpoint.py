@@ -1,20 +1,28 @@
+import inspect
 import json
 import re
+import typing
+from pathlib import Path
 
 import pytest
 import torch
 from safetensors.torch import save_file
 
+from fervision import checkpoint
 from fervision.checkpoint import (
+    MODEL_OPTIONS,
     CheckpointMeta,
     Preprocessing,
     load_checkpoint,
+    model_options_problem,
     read_metadata,
     require_labels,
     save_checkpoint,
 )
 from fervision.errors import CheckpointError
-from fervision.models import create_model
+from fervision.models import create_model, get_model_config, list_models
+from fervision.models.nca_mobilenet import NCAMobileNet
+from fervision.models.registry import _REGISTRY
 
 
 def _meta(**kw):
@@ -174,3 +182,66 @@ def test_require_labels_refuses_other_classes_or_order():
         require_labels(meta, list(reversed(meta.labels)), "m.safetensors", role="teacher")
     with pytest.raises(CheckpointError, match="not the data's"):
         require_labels(meta, list(meta.labels)[:-1], "m.safetensors")
+
+
+BAD_MODEL_OPTIONS = [  # (model, its options, what the sentence says)
+    ("mobilenetv3_small_100", {"drop_rate": 5}, r"model_options\.drop_rate 5 is not a number from 0 to below 1"),
+    ("mobilenetv3_small_100", {"drop_rate": -0.1}, r"model_options\.drop_rate -0\.1 is not a number from 0 to below"),
+    ("mobilenetv3_small_100", {"drop_rate": "0.2"}, r"model_options\.drop_rate '0\.2' is not a number"),
+    ("mobilenetv3_small_100", {"drop_rate": True}, r"model_options\.drop_rate True is not a number"),
+    ("mobilenetv3_small_100", {"drop_rate": [0.2]}, r"model_options\.drop_rate \[0\.2\] is not a number"),
+    ("mobilenetv3_small_100", {"drop_rate": None}, r"model_options\.drop_rate None is not a number"),
+    ("mobilenetv3_small_100", {"pretrained": True},
+     r"model_options\.pretrained is not an option of model mobilenetv3_small_100 \(it takes drop_rate\)"),
+    ("mobilenetv3_small_100", {"csa_reduction": 8}, r"model_options\.csa_reduction is not an option of model"),
+    ("nca_mobilenet", {"act": "relu"}, r"model_options\.act 'relu' is not one of mish, hardswish"),
+    ("nca_mobilenet", {"attention": {"nca": 1}}, r"model_options\.attention \{'nca': 1\} is not one of nca, ca, none"),
+    ("nca_mobilenet", {"ca_reduction": 0}, r"model_options\.ca_reduction 0 is not a whole number from 1 to 1024"),
+    ("nca_mobilenet", {"ca_reduction": 10**9}, r"model_options\.ca_reduction 1000000000 is not a whole number"),
+    ("nca_mobilenet", {"ca_reduction": 8.5}, r"model_options\.ca_reduction 8\.5 is not a whole number"),
+    ("convnextv2_pico_csa", {"csa_placement": "everywhere"},
+     r"model_options\.csa_placement 'everywhere' is not one of last, stages"),
+    ("convnextv2_pico_csa", {"simam_lambda": 0}, r"model_options\.simam_lambda 0 is not a number above 0, at most 1"),
+    ("convnextv2_pico_csa", {"drop_path_rate": float("inf")}, r"model_options\.drop_path_rate inf is not a number"),
+]
+
+
+@pytest.mark.parametrize(("model", "options", "says"), BAD_MODEL_OPTIONS)
+def test_crafted_model_options_are_refused_naming_the_option(tmp_path, model, options, says):
+    """A checkpoint's model options go to the model's constructor: only its own, plain and in range."""
+    path = _crafted(tmp_path / "crafted.safetensors", model=model, model_options=options)
+    for read in (read_metadata, load_checkpoint):
+        with pytest.raises(CheckpointError, match=f"^{re.escape(str(path))} is refused: its {says}"):
+            read(path)
+    with pytest.raises(CheckpointError, match=f"^cannot save .*: its {says}"):
+        save_checkpoint(create_model("mobilenetv3_small_100", 5, 1), _meta(model=model, model_options=options),
+                        tmp_path / "refused.safetensors")
+
+
+def test_model_option_rules_match_every_registered_builder():
+    """MODEL_OPTIONS names each model's keyword arguments with their choices, and its defaults pass."""
+    assert set(MODEL_OPTIONS) == set(list_models())
+    for name in list_models():
+        builder = _REGISTRY[name][0]
+        params = dict(inspect.signature(builder).parameters)
+        hints = typing.get_type_hints(builder)
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):  # nca_mobilenet passes them on
+            assert name == "nca_mobilenet"
+            init = NCAMobileNet.__init__
+            params, hints = dict(inspect.signature(init).parameters), typing.get_type_hints(init)
+        accepted = set(params) - {"num_classes", "in_chans", "self"}
+        assert set(MODEL_OPTIONS[name]) == accepted, name
+        for key, rule in MODEL_OPTIONS[name].items():
+            if typing.get_origin(hints[key]) is typing.Literal:
+                assert set(rule.choices) == set(typing.get_args(hints[key])), (name, key)
+            if params[key].default is not inspect.Parameter.empty:
+                assert rule.allows(params[key].default), (name, key)
+        assert model_options_problem(name, get_model_config(name).default_options) is None
+
+
+def test_shipped_checkpoints_options_are_accepted():
+    shipped = sorted((Path(checkpoint.__file__).parent / "checkpoints").glob("*.json"))
+    assert shipped
+    for path in shipped:
+        meta = json.loads(path.read_text())
+        assert model_options_problem(meta["model"], meta["model_options"]) is None, path
