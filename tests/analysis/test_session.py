@@ -17,6 +17,11 @@ def _rows(path):
         return list(csv.reader(f))
 
 
+def _dicts(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 @pytest.fixture(scope="module")
 def session_with_frames():
     image = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
@@ -116,11 +121,11 @@ def test_hiding_and_merging_students_apply_to_the_view_and_every_export(tmp_path
     drawn = session.edited(session.process(VideoFrame(image, 3.0, 30)))
     assert drawn.student_ids.tolist() == [2, 2]  # #1 not drawn, #3 drawn as #2
     paths = session.export(tmp_path)
-    students = list(csv.DictReader(open(paths["students"], newline="")))
+    students = _dicts(paths["students"])
     assert [(r["student_id"], r["name"], r["counted"]) for r in students] == [("2", "Ana", "1")]
-    faces = list(csv.DictReader(open(paths["faces"], newline="")))
+    faces = _dicts(paths["faces"])
     assert {r["student_id"] for r in faces} <= {"2", "-1"} and sum(r["student_id"] == "2" for r in faces) > 50
-    assert all(r["faces"] == "2.00" for r in list(csv.DictReader(open(paths["class"], newline="")))[1:])
+    assert all(r["faces"] == "2.00" for r in _dicts(paths["class"])[1:])
     session.set_counted(1, None)
     session.unmerge_student(3)
     assert [r.student_id for r in session.snapshot().students] == [1, 2, 3]

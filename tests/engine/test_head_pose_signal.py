@@ -1,0 +1,37 @@
+"""The head-pose signal reads a real face and formats its faces.csv cells (blank when unknown)."""
+
+import cv2
+import numpy as np
+
+from fervision.core.frame import EYES_OPEN, FACING_FRONT, HEAD_POSE, FaceFrame
+from fervision.engine.detectors import create_detector
+from fervision.engine.signals import create_signal, list_signals
+from fervision.engine.signals.head_pose import HeadPoseSignal
+
+from ..conftest import ROOT
+
+
+def test_reads_a_real_face_and_nothing_on_a_wall():
+    image = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
+    faces = create_detector("yunet")(image)
+    wall = faces.xyxy.copy()
+    wall[:, [0, 2]] = [0, 60]  # a box on the background beside the face
+    faces = FaceFrame.merge([faces, FaceFrame(xyxy=wall, confidence=np.ones(1, np.float32))])
+    assert "head_pose" in list_signals()
+    signal = create_signal("head_pose")
+    values = signal.read(image, faces)
+    assert np.isfinite(values[HEAD_POSE][0]).all() and np.abs(values[HEAD_POSE][0]).max() < 60
+    assert 0.3 < values[EYES_OPEN][0] <= 1
+    assert np.isnan(values[HEAD_POSE][1]).all() and np.isnan(values[EYES_OPEN][1])
+
+
+def test_cells_are_blank_when_unknown():
+    signal = HeadPoseSignal()
+    faces = FaceFrame(xyxy=np.zeros((2, 4), np.float32), confidence=np.ones(2, np.float32))
+    faces.data.update(signal.unknown(2))
+    faces.data[HEAD_POSE][0] = [12.345, -3.21, 0.04]
+    faces.data[EYES_OPEN][0] = 0.876
+    faces.data[FACING_FRONT] = np.array([1.0, np.nan], np.float32)
+    assert signal.columns() == ["yaw", "pitch", "roll", "eyes_open", "facing_front"]
+    assert signal.cells(faces, 0) == ["12.3", "-3.2", "0.0", "0.88", "1"]
+    assert signal.cells(faces, 1) == ["", "", "", "", ""]
