@@ -40,11 +40,16 @@ def faces_header(signals: Sequence[SignalFormat]) -> list[str]:
 
 def students_header(labels: list[str]) -> list[str]:
     return ["student_id", "name", "counted", "not_counted_because", "first_s", "last_s", "seen_s", "frames",
-            "dominant_emotion", *[f"share_{label}" for label in labels]]
+            "dominant_emotion", *[f"share_{label}" for label in labels], "facing_front_share"]
 
 
 def class_header(labels: list[str]) -> list[str]:
-    return ["time_s", "faces", *[f"share_{label}" for label in labels]]
+    return ["time_s", "faces", *[f"share_{label}" for label in labels], "facing_front_share"]
+
+
+def _share(value: float) -> str:
+    """A share with four decimals, blank when unknown (no head direction was read)."""
+    return "" if math.isnan(value) else f"{value:.4f}"
 
 
 class _CsvFile(SinkBase):
@@ -98,8 +103,9 @@ class FacesCsvSink(_CsvFile):
 
 
 class ClassCsvSink(_CsvFile):
-    """``time_s,faces,share_<label>…``: per second, the counted students per analysed frame and the
-    share of each top emotion among their readings. Streamed as seconds complete (a killed run
+    """``time_s,faces,share_<label>…,facing_front_share``: per second, the counted students per
+    analysed frame, the share of each top emotion among their readings, and the share of them
+    facing front (blank without head pose). Streamed as seconds complete (a killed run
     keeps them), then replaced whole at ``close()`` with the lesson's final roster."""
 
     def __init__(self, path: Path, record: LessonRecord) -> None:
@@ -111,8 +117,8 @@ class ClassCsvSink(_CsvFile):
         self._flush_until(math.floor(faces.time_s))
 
     def _rows(self, seconds: Iterable[int]) -> list[list[Any]]:
-        return [[s, f"{self.record.class_faces(s):.2f}", *[f"{v:.4f}" for v in self.record.class_shares(s)]]
-                for s in seconds]
+        return [[s, f"{self.record.class_faces(s):.2f}", *[f"{v:.4f}" for v in self.record.class_shares(s)],
+                 _share(self.record.class_facing_front(s))] for s in seconds]
 
     def _flush_until(self, second: int) -> None:
         done = sorted(k for k in self.record.seconds if self._next <= k < second)
@@ -132,7 +138,8 @@ class ClassCsvSink(_CsvFile):
 
 class StudentsCsvSink(SinkBase):
     """``student_id,name,counted,not_counted_because,first_s,last_s,seen_s,frames,dominant_emotion,
-    share_<label>…``, replaced atomically (``name`` is blank unless a user named the student in the app).
+    share_<label>…,facing_front_share``, replaced atomically (``name`` is blank unless a user named
+    the student in the app).
 
     Every id the tracker confirmed has a row, with ``counted`` 0 and the reason for those the
     roster rules leave out (walking past, seen only briefly); ids the user hid are left out, and
@@ -160,7 +167,7 @@ class StudentsCsvSink(SinkBase):
             shares = st.counts / max(st.frames, 1)
             w.writerow([sid, self.record.names.get(sid, ""), 0 if reason else 1, reason, f"{st.first_s:.3f}",
                         f"{st.last_s:.3f}", f"{st.seen_s:.1f}", st.frames, self.record.dominant(sid),
-                        *[f"{v:.4f}" for v in shares]])
+                        *[f"{v:.4f}" for v in shares], _share(st.facing_front_share)])
         atomic_write_bytes(self.path, buf.getvalue().encode())
 
     def close(self) -> None:

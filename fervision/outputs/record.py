@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..core.frame import FaceFrame
+from ..core.frame import FACING_FRONT, FaceFrame
 from .sink import SinkBase
 
 TRAVEL_KEY = "travel"  # TODO: from core.frame once the tracker writes it
@@ -63,13 +63,15 @@ class StudentStats:
     """One student over the lesson, stored per second of the source so that a second analysed
     again (after a seek back in the app) replaces what it held instead of counting twice.
 
-    Per second: frames per top emotion, time in view, first and last sighting. Arrays grow with
+    Per second: frames per top emotion, frames facing front and frames with a known head
+    direction, time in view, first and last sighting. Arrays grow with
     the lesson's length (an hour of 8 emotions is ~70 KB a student), never with the frame rate."""
 
     def __init__(self, student_id: int, labels: int) -> None:
         self.student_id = student_id
         self._k = labels
         self._counts = np.zeros((0, labels), np.uint16)
+        self._facing = np.zeros((0, 2), np.uint16)  # per second: frames facing front, frames with a known direction
         self._seen = np.zeros(0, np.float32)
         self._first = np.zeros(0, np.float64)
         self._last = np.zeros(0, np.float64)
@@ -86,6 +88,7 @@ class StudentStats:
         for p in parts:
             n = len(p._seen)
             out._counts[:n] += p._counts
+            out._facing[:n] += p._facing
             out._seen[:n] += p._seen
             out._first[:n] = np.minimum(out._first[:n], p._first)
             out._last[:n] = np.maximum(out._last[:n], p._last)
@@ -101,18 +104,20 @@ class StudentStats:
         size = max(second + 1, 2 * len(self._seen), 64)
         extra = size - len(self._seen)
         self._counts = np.concatenate([self._counts, np.zeros((extra, self._k), np.uint16)])
+        self._facing = np.concatenate([self._facing, np.zeros((extra, 2), np.uint16)])
         self._seen = np.concatenate([self._seen, np.zeros(extra, np.float32)])
         self._first = np.concatenate([self._first, np.full(extra, np.inf)])
         self._last = np.concatenate([self._last, np.full(extra, -np.inf)])
 
     def clear_second(self, second: int) -> None:
         if second < len(self._seen):
-            self._counts[second], self._seen[second] = 0, 0.0
+            self._counts[second], self._seen[second], self._facing[second] = 0, 0.0, 0
             self._first[second], self._last[second] = np.inf, -np.inf
 
-    def sighted(self, time_s: float, emotion: int | None, travel: float = 0.0) -> None:
+    def sighted(self, time_s: float, emotion: int | None, travel: float = 0.0, facing: float = math.nan) -> None:
         """Seen at ``time_s``; ``emotion`` is the top emotion read for this frame (``None``: a frame
-        not analysed, the face held from the last one: it counts as time in view only)."""
+        not analysed, the face held from the last one: it counts as time in view only); ``facing``
+        1 or 0 when the head direction is known (NaN: not)."""
         if travel > self.travel:  # NaN (unknown) never raises it
             self.travel = travel
         second = max(0, math.floor(time_s))
@@ -126,6 +131,9 @@ class StudentStats:
         if emotion is not None:
             self._counts[second, emotion] += 1
             self.last_emotion = emotion
+            if not math.isnan(facing):
+                self._facing[second, 0] += facing > 0.5
+                self._facing[second, 1] += 1
 
     @property
     def counts(self) -> np.ndarray:
@@ -139,6 +147,16 @@ class StudentStats:
     def counts_per_second(self) -> np.ndarray:
         """[seconds, labels] analysed frames per top emotion in each second of the source."""
         return self._counts
+
+    def facing_per_second(self) -> np.ndarray:
+        """[seconds, 2] analysed frames facing front, and with a known head direction, per second."""
+        return self._facing
+
+    @property
+    def facing_front_share(self) -> float:
+        """Share of the analysed frames with a known head direction where it faced front (NaN: none)."""
+        facing, known = self._facing.sum(axis=0, dtype=np.int64)
+        return float(facing / known) if known else math.nan
 
     @property
     def seen_s(self) -> float:
@@ -203,7 +221,7 @@ class LessonRecord(SinkBase):
         self.merged_into: dict[int, int] = {}  # an id the user merged -> the id it joined
         self.frames = 0
         self.pass_id = 0
-        self._class_cache: tuple[int, np.ndarray] | None = None
+        self._class_cache: tuple[int, np.ndarray, np.ndarray] | None = None
         self._version = 0
 
     def new_pass(self) -> None:
@@ -244,14 +262,15 @@ class LessonRecord(SinkBase):
         if probs is None or not len(frame):
             return
         top = probs.argmax(axis=1)
-        travel = frame.data.get(TRAVEL_KEY)
+        travel, facing = frame.data.get(TRAVEL_KEY), frame.data.get(FACING_FRONT)
         for i, (sid, emotion) in enumerate(zip(frame.ids_or_unknown().tolist(), top.tolist(), strict=True)):
             if sid <= 0:
                 continue
             st = self.students.get(sid)
             if st is None:
                 st = self.students[sid] = StudentStats(sid, k)
-            st.sighted(frame.time_s, None if held else emotion, float(travel[i]) if travel is not None else 0.0)
+            st.sighted(frame.time_s, None if held else emotion, float(travel[i]) if travel is not None else 0.0,
+                       float(facing[i]) if facing is not None else math.nan)
 
     # -- who is a student -------------------------------------------------------------------
 
@@ -328,23 +347,37 @@ class LessonRecord(SinkBase):
 
     # -- readings ---------------------------------------------------------------------------
 
-    def _class_counts(self) -> np.ndarray:
-        """[seconds, labels]: analysed frames per top emotion of the counted students, per second."""
+    def _class_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per second, summed over the counted students: [seconds, labels] analysed frames per top
+        emotion and [seconds, 2] frames facing front / with a known head direction (cached until
+        the record or the roster changes)."""
         if self._class_cache is not None and self._class_cache[0] == self._version:
-            return self._class_cache[1]
-        length = max((len(st.counts_per_second()) for st in self.students.values()), default=0)
-        total = np.zeros((max(length, max(self.seconds, default=-1) + 1), len(self.labels)), np.int64)
+            return self._class_cache[1], self._class_cache[2]
+        length = max([len(st.counts_per_second()) for st in self.students.values()]
+                     + [max(self.seconds, default=-1) + 1])
+        counts = np.zeros((length, len(self.labels)), np.int64)
+        facing = np.zeros((length, 2), np.int64)
         for root in self.counted_ids():
             for sid in self.members(root):
-                counts = self.students[sid].counts_per_second()
-                total[:len(counts)] += counts
-        self._class_cache = (self._version, total)
-        return total
+                st = self.students[sid]
+                n = len(st.counts_per_second())
+                counts[:n] += st.counts_per_second()
+                facing[:n] += st.facing_per_second()
+        self._class_cache = (self._version, counts, facing)
+        return counts, facing
 
     def class_counts(self, second: int) -> np.ndarray:
         """Analysed frames per top emotion of the counted students in one second."""
-        counts = self._class_counts()
+        counts = self._class_tables()[0]
         return counts[second] if 0 <= second < len(counts) else np.zeros(len(self.labels), np.int64)
+
+    def class_facing_front(self, second: int) -> float:
+        """Share of the counted students' analysed frames in one second where the head faced front
+        (NaN when no head direction was known)."""
+        facing = self._class_tables()[1]
+        if not 0 <= second < len(facing) or not facing[second, 1]:
+            return math.nan
+        return float(facing[second, 0] / facing[second, 1])
 
     def class_shares(self, second: int) -> np.ndarray:
         """Share of the counted students' readings per emotion in one second (zeros when none)."""

@@ -1,5 +1,6 @@
-"""The lesson timeline PNG: the class's emotion distribution over time (stacked area) above
-one strip per counted student coloured by their top emotion."""
+"""The lesson timeline PNG: the class's emotion distribution over time (stacked area), the share
+of the class facing front (when head pose was read), and one strip per counted student coloured
+by their top emotion."""
 
 from __future__ import annotations
 
@@ -30,11 +31,19 @@ def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Pa
 
     students = record.counted_ids()
     seconds = sorted(record.seconds)
-    height = 2.6 + 0.22 * max(len(students), 1)
-    fig, (ax_class, ax_students) = plt.subplots(
-        2, 1, figsize=(10, height), dpi=100, sharex=True,
-        gridspec_kw={"height_ratios": [2.2, 0.22 * max(len(students), 1) + 0.4]},
-    )
+    facing = np.array([record.class_facing_front(s) for s in seconds])
+    with_facing = bool(np.isfinite(facing).any())
+    rows = max(len(students), 1)
+    ratios = [2.2, *([0.7] if with_facing else []), 0.22 * rows + 0.4]
+    fig, axes = plt.subplots(len(ratios), 1, figsize=(10, 2.6 + 0.22 * rows + (0.8 if with_facing else 0)), dpi=100,
+                             sharex=True, gridspec_kw={"height_ratios": ratios})
+    ax_class, ax_students = axes[0], axes[-1]
+    if with_facing:
+        ax_facing = axes[1]
+        ax_facing.fill_between(np.array(seconds) + 0.5, np.nan_to_num(facing), step="mid", color="#4a7fb0",
+                               alpha=0.8, where=np.isfinite(facing))
+        ax_facing.set_ylim(0, 1)
+        ax_facing.set_ylabel("facing\nfront", fontsize=8)
     colours = [_rgb(label) for label in record.labels]
     if seconds:
         shares = np.stack([record.class_shares(s) for s in seconds], axis=1)

@@ -55,15 +55,17 @@ def test_csv_sinks_schema_and_incremental_rows(tmp_path):
     assert len(faces) == 1 + 6
     students = _read(tmp_path / "s.csv")
     assert students[0] == ["student_id", "name", "counted", "not_counted_because", "first_s", "last_s", "seen_s",
-                           "frames", "dominant_emotion", "share_neutral", "share_happiness", "share_sadness"]
+                           "frames", "dominant_emotion", "share_neutral", "share_happiness", "share_sadness",
+                           "facing_front_share"]
     assert students[1][:9] == ["1", "", "1", "", "0.000", "1.200", "1.2", "3", "happiness"]
-    assert [float(v) for v in students[1][9:]] == [0.0, round(2 / 3, 4), round(1 / 3, 4)]
+    assert [float(v) for v in students[1][9:12]] == [0.0, round(2 / 3, 4), round(1 / 3, 4)]
+    assert students[1][12] == ""  # no head pose read
     assert len(students) == 3  # the unconfirmed face (-1) is not a student
     classes = _read(tmp_path / "c.csv")
-    assert classes[0] == ["time_s", "faces", "share_neutral", "share_happiness", "share_sadness"]
-    assert classes[1][:2] == ["0", "2.00"] and [float(v) for v in classes[1][2:]] == [0.25, 0.5, 0.25]
+    assert classes[0] == ["time_s", "faces", "share_neutral", "share_happiness", "share_sadness", "facing_front_share"]
+    assert classes[1][:2] == ["0", "2.00"] and [float(v) for v in classes[1][2:5]] == [0.25, 0.5, 0.25]
     # the class counts students only: the unconfirmed face of second 1 is left out
-    assert classes[2][:2] == ["1", "1.00"] and [float(v) for v in classes[2][2:]] == [0.0, 0.0, 1.0]
+    assert classes[2][:2] == ["1", "1.00"] and [float(v) for v in classes[2][2:5]] == [0.0, 0.0, 1.0]
 
 
 def test_overlay_draws_and_blurs():

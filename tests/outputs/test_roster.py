@@ -123,3 +123,35 @@ def test_class_csv_is_rewritten_with_the_final_roster(tmp_path):
     rows = _read(tmp_path / "c.csv")
     assert [r["time_s"] for r in rows] == [str(s) for s in range(6)]
     assert all(r["share_happiness"] == "1.0000" and r["faces"] == "1.00" for r in rows)
+
+
+def test_facing_front_shares_per_student_and_per_second(tmp_path):
+    record = LessonRecord(LABELS)
+    for i in range(40):
+        frame = _frame(i / 10, [1, 2, 3], [1, 1, 1])
+        # #1 faces front all along; #2 in the first second only; #3's head direction is never known
+        frame.data["facing_front"] = np.array([1.0, 1.0 if i < 10 else 0.0, np.nan], np.float32)
+        record.add(frame)
+    assert record.student(1).facing_front_share == 1.0 and record.student(2).facing_front_share == 0.25
+    assert np.isnan(record.student(3).facing_front_share)
+    assert [record.class_facing_front(s) for s in range(4)] == [1.0, 0.5, 0.5, 0.5]
+    with ClassCsvSink(tmp_path / "c.csv", record), StudentsCsvSink(tmp_path / "s.csv", record):
+        pass
+    assert [r["facing_front_share"] for r in _read(tmp_path / "s.csv")] == ["1.0000", "0.2500", ""]
+    assert [r["facing_front_share"] for r in _read(tmp_path / "c.csv")] == ["1.0000", "0.5000", "0.5000", "0.5000"]
+    record.set_counted(2, False)
+    assert record.class_facing_front(1) == 1.0
+
+
+def test_the_timeline_gains_a_facing_front_strip_when_head_pose_was_read(tmp_path):
+    plain, posed = LessonRecord(LABELS), LessonRecord(LABELS)
+    for i in range(50):
+        plain.add(_frame(i / 10, [1, 2], [1, 0]))
+        frame = _frame(i / 10, [1, 2], [1, 0])
+        frame.data["facing_front"] = np.array([1.0, float(i % 2)], np.float32)
+        posed.add(frame)
+    import matplotlib.image
+
+    heights = [matplotlib.image.imread(save_timeline(r, tmp_path / f"{n}.png")).shape[0] for n, r in
+               (("plain", plain), ("posed", posed))]
+    assert heights[1] > heights[0] + 50  # the strip adds height
