@@ -65,3 +65,50 @@ def test_unavailable_device_is_one_sentence(tmp_path, capsys):
     if not torch.cuda.is_available():
         assert main(["recognize", image, "--output", str(tmp_path), "--device", "cuda"]) == 2
         assert "no CUDA GPU is available" in capsys.readouterr().err
+
+
+def _console_script(interrupt_during: str, number: int) -> str:
+    """The installed ``fervision`` command as pip writes it from pyproject.toml, with a stop signal
+    sent to itself while it imports ``interrupt_during``: the first moments after Enter."""
+    import tomllib
+
+    from .conftest import ROOT
+
+    entry = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]["fervision"]
+    module, function = entry.split(":")
+    return f"""
+import importlib.abc, os, sys, time
+
+class StopWhileLoading(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == {interrupt_during!r}:
+            os.kill(os.getpid(), {number})
+            time.sleep(5)  # the handler runs before this ends
+        return None
+
+sys.meta_path.insert(0, StopWhileLoading())
+from {module} import {function}
+sys.exit({function}())
+"""
+
+
+def test_ctrl_c_while_the_command_loads_is_one_line_and_status_130(tmp_path):
+    import signal
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        result = subprocess.run([sys.executable, "-c", _console_script("fervision.cli", number), "models"],
+                                capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert result.returncode == 128 + number, result.stderr
+        assert result.stderr == "fervision: interrupted; finished work has been saved.\n"  # no traceback
+
+
+def test_ctrl_c_just_before_main_takes_over_is_one_line(monkeypatch, capsys):
+    import fervision.cli
+    from fervision.__main__ import run
+
+    def interrupted(argv=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(fervision.cli, "main", interrupted)
+    assert run() == 130
+    assert capsys.readouterr().err == "fervision: interrupted; finished work has been saved.\n"
