@@ -246,6 +246,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
             raise FervisionError("bench detect needs --data (a folder with ground_truth.json and images/).")
         print(format_scores(bench_detectors(args.data)))
         return 0
+    if args.what == "pose":
+        from .bench.pose import bench_pose, format_pose, plot_video_pose
+
+        if not args.data and not args.video:
+            raise FervisionError("bench pose needs --data (a folder with ground_truth.json and images/) "
+                                 "and/or --video VIDEO.")
+        if args.data:
+            print(format_pose(bench_pose(args.data)))
+        if args.video:
+            print(f"head pose over time: {plot_video_pose(args.video, args.output or 'runs/bench/pose_video.png')}")
+        return 0
     from .bench.pipeline import bench_video, format_bench
 
     if not args.data:
@@ -331,9 +342,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_gui)
 
     p = sub.add_parser("bench", help="benchmarks: face detection accuracy/speed, end-to-end video throughput, "
-                                     "memory over a long app session")
-    p.add_argument("what", choices=["detect", "video", "memory"])
-    p.add_argument("--data", help="detect: folder with ground_truth.json; video: a video file")
+                                     "memory over a long app session, head pose")
+    p.add_argument("what", choices=["detect", "video", "memory", "pose"])
+    p.add_argument("--data", help="detect, pose: folder with ground_truth.json; video: a video file")
+    p.add_argument("--video", help="pose: plot head pose over time on this video")
+    p.add_argument("--output", help="pose: the plot's PNG (default runs/bench/pose_video.png)")
     p.add_argument("--model", default="default")
     p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list_detectors())
     p.add_argument("--tiles", type=int, default=1)

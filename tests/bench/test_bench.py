@@ -44,3 +44,33 @@ def test_video_bench_reports_every_stage(tmp_path):
     # CPU defaults: detect frames 0 and 1 (to confirm the new face), 3 and 6; one reading in 0.8 s
     assert b.work == {"detector runs": 4, "recognition batches": 1, "faces read": 1}
     assert "x real time" in format_bench(b)
+
+
+def test_pose_bench_auc_by_hand():
+    from fervision.bench.pose import auc
+
+    assert auc(np.array([1.0, 2.0]), np.array([3.0, 4.0])) == 1.0
+    assert auc(np.array([3.0, 4.0]), np.array([1.0, 2.0])) == 0.0
+    assert auc(np.array([1.0, 3.0]), np.array([2.0, 3.0])) == 0.625  # one win of four, one tie
+    assert np.isnan(auc(np.array([]), np.array([1.0])))
+
+
+def test_pose_bench_on_real_faces_and_a_video(tmp_path):
+    from fervision.bench.pose import bench_pose, format_pose, plot_video_pose
+    from fervision.engine.detectors import create_detector
+
+    face = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
+    truth = {}
+    for k, scale in enumerate((1.0, 0.6, 0.4)):  # the same face at three sizes, with a box from the detector
+        image = cv2.resize(face, None, fx=scale, fy=scale)
+        cv2.imwrite(str(tmp_path / f"{k}.jpg"), image)
+        (x1, y1, x2, y2), = create_detector("yunet")(image).xyxy
+        truth[f"{k}.jpg"] = {"boxes_xywh": [[x1, y1, x2 - x1, y2 - y1]], "pose": [k == 2], "invalid": [0]}
+    (tmp_path / "ground_truth.json").write_text(json.dumps(truth, default=float))
+    scores = bench_pose(tmp_path, ["facemesh", "yunet"])
+    for s in scores:
+        assert s.faces == 3 and s.posed == 3 and s.typical == 2 and s.atypical == 1
+        assert s.yaw_diff_deg < 10  # yaw on the mirrored photo is about -yaw
+    assert "| facemesh | 3/3 (100 %) |" in format_pose(scores)
+    png = plot_video_pose(ROOT / "assets" / "sample_pexels.mp4", tmp_path / "pose.png", max_s=1.0)
+    assert png.read_bytes()[:4] == b"\x89PNG"
