@@ -1,17 +1,30 @@
 """pyqtgraph charts: the class's emotion distribution over time (stacked area, rolling window),
-the current distribution (bars) and one student's timeline. Colours match the overlays."""
+the current distribution (bars) and one student's timeline. Colours match the overlays.
+
+The class chart's legend is a row of text above the plots (``ClassCharts``), never drawn over
+the data; time axes label whole, round seconds (``TimeAxis``), so an empty chart shows 0:00,
+0:10, … rather than 0:00 repeated at fractions of a second.
+"""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..analysis.session import SessionSnapshot
 from ..labels import colour_bgr
 
 pg.setConfigOptions(background="w", foreground="k", antialias=True)
+
+SECOND_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400)
+"""Tick spacings of a time axis, in seconds: round to a reader of a clock."""
+EMPTY_WINDOW_S = 60.0
+"""The time span an empty chart shows."""
 
 
 def emotion_colour(label: str) -> QColor:
@@ -19,23 +32,44 @@ def emotion_colour(label: str) -> QColor:
     return QColor(r, g, b)
 
 
-def _mmss_ticks(axis: pg.AxisItem) -> None:
-    axis.tickStrings = lambda values, scale, spacing: [f"{int(v) // 60:d}:{int(v) % 60:02d}" for v in values]
+def clock(seconds: float) -> str:
+    """m:ss, or h:mm:ss from an hour on."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    return f"{hours:d}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:d}:{rest % 60:02d}"
+
+
+class TimeAxis(pg.AxisItem):
+    """Seconds labelled as a clock, one tick per round step (1 s, 5 s, 10 s, 30 s, 1 min, …) and
+    at most one label every ~70 px, so no two ticks ever read the same."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float) -> list[tuple[float, float]]:
+        span = maxVal - minVal
+        if not np.isfinite(span) or span <= 0 or size <= 0:
+            return []
+        most = max(1.0, size / 70.0)
+        step = next((s for s in SECOND_STEPS if span / s <= most), SECOND_STEPS[-1])
+        return [(float(step), 0.0)]
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        return [clock(v) for v in values]
+
+
+def _percent_ticks(values: tuple[float, ...]) -> list[list[tuple[float, str]]]:
+    return [[(v, f"{round(100 * v)}%") for v in values]]
 
 
 class ClassChart(pg.PlotWidget):
     """Stacked area of the share of faces per emotion, one column per second of video."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"bottom": TimeAxis("bottom")})
         self.setMouseEnabled(x=False, y=False)
         self.setMenuEnabled(False)
-        self.setYRange(0, 1.28, padding=0)  # the band above 1 holds the legend, clear of the data
-        self.getAxis("left").setTicks([[(v / 4, f"{v / 4:g}") for v in range(5)]])
-        self.setLabel("left", "share of faces")
-        self.setTitle("Class emotion distribution over time", size="9pt")
-        _mmss_ticks(self.getAxis("bottom"))
-        self.legend = self.addLegend(offset=(-5, 5), labelTextSize="7pt", colCount=4)
+        self.hideButtons()
+        self.setYRange(0, 1, padding=0.02)
+        self.getAxis("left").setTicks(_percent_ticks((0.0, 0.5, 1.0)))
+        self.setXRange(0, EMPTY_WINDOW_S, padding=0)
         self.curves: list[pg.PlotDataItem] = []
         self.labels: list[str] = []
         self.points = 0
@@ -43,7 +77,6 @@ class ClassChart(pg.PlotWidget):
     def _build(self, labels: list[str]) -> None:
         for curve in self.curves:
             self.removeItem(curve)
-        self.legend.clear()
         self.curves, self.labels = [], list(labels)
         # Each curve is the cumulative share up to its label, filled down to 0; drawn from the
         # tallest (last label) to the lowest so each lower band paints over the one above it.
@@ -69,6 +102,15 @@ class ClassChart(pg.PlotWidget):
         self.points = len(seconds)
         if len(seconds):
             self.setXRange(edges[0], max(edges[-1], edges[0] + 10.0), padding=0.0)
+        else:
+            self.setXRange(0, EMPTY_WINDOW_S, padding=0)
+
+    def clear_chart(self) -> None:
+        """A new source: no data, the empty time span."""
+        for curve in self.curves:
+            curve.clear()
+        self.points = 0
+        self.setXRange(0, EMPTY_WINDOW_S, padding=0)
 
 
 class CurrentBars(pg.PlotWidget):
@@ -78,10 +120,11 @@ class CurrentBars(pg.PlotWidget):
         super().__init__(parent)
         self.setMouseEnabled(x=False, y=False)
         self.setMenuEnabled(False)
+        self.hideButtons()
         self.setXRange(0, 1, padding=0)
-        self.getAxis("bottom").setTicks([[(v / 2, f"{v / 2:g}") for v in range(3)]])
-        self.getPlotItem().invertY(True)
-        self.setTitle("Now", size="9pt")
+        self.getAxis("bottom").setTicks(_percent_ticks((0.0, 0.5, 1.0)))
+        self.getAxis("left").setTicks([[]])  # no emotions yet: no numbers running down the axis
+        self.getPlotItem().invertY(True)  # the first emotion on top, as in the legend
         self.bars: pg.BarGraphItem | None = None
         self.labels: list[str] = []
         self.heights = np.zeros(0)
@@ -101,17 +144,65 @@ class CurrentBars(pg.PlotWidget):
             self.bars.setOpts(width=self.heights)
 
 
+class ClassCharts(QWidget):
+    """The class chart and the "now" bars under one row of text: their titles and the legend."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.legend = QLabel()
+        self.legend.setWordWrap(True)
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.now_title = QLabel("Now (last 2 s)")
+        header = QHBoxLayout()
+        header.setContentsMargins(6, 0, 6, 0)
+        header.addWidget(self.legend, 1)
+        header.addWidget(self.now_title, 0, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(header)
+        self.chart = ClassChart()
+        self.bars = CurrentBars()
+        self.chart.setMinimumHeight(90)
+        self.bars.setMinimumHeight(90)
+        plots = QSplitter(Qt.Orientation.Horizontal)
+        plots.addWidget(self.chart)
+        plots.addWidget(self.bars)
+        plots.setStretchFactor(0, 3)
+        plots.setStretchFactor(1, 1)
+        layout.addWidget(plots, 1)
+        self._legend_labels: list[str] | None = None
+        self._set_legend([])
+
+    def _set_legend(self, labels: list[str]) -> None:
+        self._legend_labels = list(labels)
+        swatches = "&nbsp;&nbsp; ".join(
+            f'<span style="color:{emotion_colour(label).name()}">&#9632;</span>&nbsp;{html.escape(label)}'
+            for label in labels)
+        self.legend.setText(f"<b>Class emotions over time</b>&nbsp;&nbsp; {swatches}")
+
+    def update_from(self, snapshot: SessionSnapshot) -> None:
+        if snapshot.labels != self._legend_labels:
+            self._set_legend(snapshot.labels)
+        self.chart.update_from(snapshot)
+        self.bars.update_from(snapshot)
+
+    def clear_charts(self) -> None:
+        self.chart.clear_chart()
+
+
 class StudentTimeline(pg.PlotWidget):
     """One student's top emotion over time: a line on the emotion's row for each run of it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"bottom": TimeAxis("bottom")})
         self.setMenuEnabled(False)
         self.setMouseEnabled(x=True, y=False)
-        _mmss_ticks(self.getAxis("bottom"))
+        self.hideButtons()
         self.runs: list[pg.PlotDataItem] = []
         self.labels: list[str] = []
-        self.setXRange(0, 60, padding=0)
+        self.setXRange(0, EMPTY_WINDOW_S, padding=0)
+        self.getAxis("left").setTicks([[]])
         self.setTitle("Select a student to see their timeline", size="9pt")
 
     def show_student(self, title: str, labels: list[str], starts: np.ndarray, ends: np.ndarray,
@@ -138,5 +229,9 @@ class StudentTimeline(pg.PlotWidget):
         self.runs = []
 
     def clear_student(self) -> None:
+        """Nobody selected (or a new source): no runs, no emotion rows, the empty time span."""
         self._clear_runs()
+        self.labels = []
+        self.getAxis("left").setTicks([[]])
+        self.setXRange(0, EMPTY_WINDOW_S, padding=0)
         self.setTitle("Select a student to see their timeline", size="9pt")

@@ -41,7 +41,10 @@ class SettingsPanel(QWidget):
         super().__init__(parent)
         self._config = config
         form = QFormLayout(self)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock: the field goes under its label
         self.model = QComboBox()
+        self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.model.setMinimumContentsLength(12)  # long checkpoint names must not widen the dock
         self.model.addItems(["default", *list_checkpoints()])
         if config.model not in [self.model.itemText(i) for i in range(self.model.count())]:
             self.model.addItem(config.model)

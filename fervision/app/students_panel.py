@@ -6,15 +6,10 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
 from ..analysis.session import StudentRow
-from .charts import emotion_colour
+from .charts import clock, emotion_colour
 
 COLUMNS = ("ID", "Name", "Now", "Mostly", "Seen")
 NAME_COLUMN = 1
-
-
-def mmss(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 60:d}:{seconds % 60:02d}"
 
 
 class StudentsTable(QTableWidget):
@@ -29,7 +24,10 @@ class StudentsTable(QTableWidget):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
                              | QAbstractItemView.EditTrigger.SelectedClicked)
-        self.horizontalHeader().setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
+        header = self.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # narrow: the dock is narrow
+        header.setSectionResizeMode(NAME_COLUMN, QHeaderView.ResizeMode.Stretch)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
         self._rows: dict[int, int] = {}
         self.itemChanged.connect(self._on_item_changed)
         self.itemSelectionChanged.connect(self._on_selection)
@@ -60,7 +58,7 @@ class StudentsTable(QTableWidget):
                         name.setText(student.name)
                 self._set(row, 2, student.current, student.current)
                 self._set(row, 3, student.dominant, student.dominant)
-                self._set(row, 4, mmss(student.seen_s))
+                self._set(row, 4, clock(student.seen_s))
         finally:
             self.blockSignals(False)
 

@@ -1,13 +1,21 @@
-"""The video view: the annotated frame scaled to fit, aspect ratio kept, black bars around."""
+"""The video view: the annotated frame fitted to the widget, aspect ratio kept, black bars around.
+
+The worker draws the overlay on a copy of the frame already scaled to the size it is shown at
+(``resized`` tells it that size, in device pixels), so labels are as big on screen as they were
+drawn, whatever the source's resolution. Between a resize and the next frame the last image is
+scaled, as before.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
 class VideoView(QWidget):
+    resized = Signal(object)  # QSize: the area in device pixels the frame may fill
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._image: QImage | None = None
@@ -24,6 +32,11 @@ class VideoView(QWidget):
         if self._image is None:
             self.update()
 
+    def device_size(self) -> QSize:
+        """The widget's size in device pixels (twice its size on a 200 % screen)."""
+        ratio = self.devicePixelRatioF()
+        return QSize(round(self.width() * ratio), round(self.height() * ratio))
+
     def image_rect(self) -> QRectF:
         """Where the frame is drawn: the largest rectangle of the frame's shape that fits."""
         if self._image is None or self._image.isNull():
@@ -32,6 +45,10 @@ class VideoView(QWidget):
         scale = min(self.width() / iw, self.height() / ih)
         w, h = iw * scale, ih * scale
         return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.resized.emit(self.device_size())
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)

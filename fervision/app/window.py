@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSlider,
     QSplitter,
     QStyle,
@@ -34,9 +35,9 @@ from PySide6.QtWidgets import (
 
 from ..engine.config import PipelineConfig
 from ..engine.sources import IMAGE_SUFFIXES, list_cameras
-from .charts import ClassChart, CurrentBars, StudentTimeline
+from .charts import ClassCharts, StudentTimeline, clock
 from .settings_panel import SettingsPanel
-from .students_panel import StudentsTable, mmss
+from .students_panel import StudentsTable
 from .video_view import VideoView
 from .worker import AnalysisWorker, FramePacket, SourceInfo
 
@@ -46,6 +47,10 @@ RESPONSIBLE_USE = ("Reminder: emotion recognition in schools is prohibited in th
 VIDEO_FILTER = "Videos and images (*.mp4 *.avi *.mov *.mkv *.webm *.m4v " + " ".join(
     f"*{s}" for s in sorted(IMAGE_SUFFIXES)) + ");;All files (*)"
 SPEEDS = ("0.25×", "0.5×", "1×", "1.5×", "2×", "4×")
+DEFAULT_SIZE = (1440, 900)  # a first start's window, shrunk to fit the screen (see _default_geometry)
+SCREEN_MARGIN = 40  # room left in the free area of the screen for the window's title bar and borders
+DOCK_WIDTH = 360
+LAYOUT_VERSION = 2  # saveState/restoreState: docks saved by an older layout are not restored
 
 
 def _saved_bool(settings: QSettings, key: str, default: bool) -> bool:
@@ -57,6 +62,13 @@ def _saved_float(settings: QSettings, key: str, default: float) -> float:
     """A saved number; ``type=float`` has QSettings convert what the file holds (as text in INI files)."""
     value = settings.value(key, default, type=float)
     return float(value) if isinstance(value, (int, float)) else default
+
+
+def default_size(available: QSize) -> QSize:
+    """A first start's window: DEFAULT_SIZE, shrunk to the screen's free area less room for the
+    title bar (1326 × 688 on a 1366 × 768 laptop whose taskbar takes 40 px)."""
+    return QSize(min(DEFAULT_SIZE[0], available.width() - SCREEN_MARGIN),
+                 min(DEFAULT_SIZE[1], available.height() - SCREEN_MARGIN))
 
 
 class SeekSlider(QSlider):
@@ -140,19 +152,20 @@ class MainWindow(QMainWindow):
         self.snapshot_timer.timeout.connect(self.refresh_summaries)
         self.snapshot_timer.start()
         geometry = self.settings.value("window/geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(1400, 860)
+        if geometry is None or not self.restoreGeometry(geometry):
+            self._default_geometry()
         state = self.settings.value("window/state")
         if state is not None:
-            self.restoreState(state)
+            self.restoreState(state, LAYOUT_VERSION)  # a layout saved by an older version is ignored
         self.worker.start()
 
     # -- layout ----------------------------------------------------------------------------
     def _build_ui(self, config: PipelineConfig, keep_real_time: bool) -> None:
-        toolbar = self.addToolBar("Playback")
+        """The video (with its seek bar) fills the middle, the class charts sit under it, students
+        and settings share one narrow dock on the right; every part but the video can be hidden."""
+        self.toolbar = toolbar = self.addToolBar("Playback")
         toolbar.setObjectName("playback")
+        toolbar.setMovable(False)
         self.open_action = QAction("Open…", self, shortcut=QKeySequence(QKeySequence.StandardKey.Open))
         self.open_action.triggered.connect(self.choose_file)
         toolbar.addAction(self.open_action)
@@ -170,16 +183,6 @@ class MainWindow(QMainWindow):
         self.play_action = QAction("Play", self, shortcut=QKeySequence(Qt.Key.Key_Space), enabled=False)
         self.play_action.triggered.connect(self.toggle_play)
         toolbar.addAction(self.play_action)
-        self.seek = SeekSlider(Qt.Orientation.Horizontal)
-        self.seek.setEnabled(False)
-        self.seek.setRange(0, 0)
-        self.seek.setMinimumWidth(240)
-        self.seek.sliderPressed.connect(lambda: setattr(self, "_slider_held", True))
-        self.seek.sliderReleased.connect(self._seek_released)
-        self.seek.clicked.connect(self._seek_released)  # a click on the groove jumps there
-        toolbar.addWidget(self.seek)
-        self.time_label = QLabel("0:00 / 0:00")
-        toolbar.addWidget(self.time_label)
         self.speed = QComboBox()
         self.speed.addItems(SPEEDS)
         self.speed.setCurrentText("1×")
@@ -204,10 +207,18 @@ class MainWindow(QMainWindow):
         self.export_action.setToolTip("Write the faces, students and class CSVs and the timeline PNG so far")
         self.export_action.triggered.connect(self.choose_export_folder)
         toolbar.addAction(self.export_action)
+        toolbar.addSeparator()
+        self.panels_button = QToolButton(popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.panels_button.setText("Panels")
+        self.panels_button.setToolTip("Show or hide the students, settings and class charts")
+        self.panels_menu = QMenu(self.panels_button)
+        self.panels_button.setMenu(self.panels_menu)
+        toolbar.addWidget(self.panels_button)
 
         central = QWidget()
         layout = QVBoxLayout(central)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(4, 4, 4, 0)
+        layout.setSpacing(4)
         self.reminder = MessageBar()
         if not _saved_bool(self.settings, "responsible_use/acknowledged", False):
             self.reminder.show_message(RESPONSIBLE_USE, "notice")
@@ -217,19 +228,38 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.reminder)
         self.messages = MessageBar()
         layout.addWidget(self.messages)
-        splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        player = QWidget()
+        player_layout = QVBoxLayout(player)
+        player_layout.setContentsMargins(0, 0, 0, 0)
+        player_layout.setSpacing(2)
         self.video = VideoView()
-        splitter.addWidget(self.video)
-        charts = QSplitter(Qt.Orientation.Horizontal)
-        self.class_chart = ClassChart()
-        self.current_bars = CurrentBars()
-        charts.addWidget(self.class_chart)
-        charts.addWidget(self.current_bars)
-        charts.setSizes([700, 260])
-        splitter.addWidget(charts)
-        splitter.setSizes([560, 220])
-        layout.addWidget(splitter, 1)
+        self.video.resized.connect(lambda size: self.worker.set_view_size(size.width(), size.height()))
+        player_layout.addWidget(self.video, 1)
+        seek_row = QHBoxLayout()
+        self.seek = SeekSlider(Qt.Orientation.Horizontal)
+        self.seek.setEnabled(False)
+        self.seek.setRange(0, 0)
+        self.seek.sliderPressed.connect(lambda: setattr(self, "_slider_held", True))
+        self.seek.sliderReleased.connect(self._seek_released)
+        self.seek.clicked.connect(self._seek_released)  # a click on the groove jumps there
+        seek_row.addWidget(self.seek, 1)
+        self.time_label = QLabel("0:00 / 0:00")
+        seek_row.addWidget(self.time_label)
+        player_layout.addLayout(seek_row)
+        self.splitter.addWidget(player)
+        self.charts = ClassCharts()
+        self.class_chart = self.charts.chart
+        self.current_bars = self.charts.bars
+        self.splitter.addWidget(self.charts)
+        self.splitter.setCollapsible(0, False)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([480, 170])
+        layout.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+        self.charts_action = QAction("Class charts", self, checkable=True, checked=True)
+        self.charts_action.toggled.connect(self.charts.setVisible)
 
         students = QWidget()
         students_layout = QVBoxLayout(students)
@@ -238,14 +268,25 @@ class MainWindow(QMainWindow):
         self.students.renamed.connect(self.rename_student)
         self.students.selected.connect(self.select_student)
         self.timeline = StudentTimeline()
+        self.timeline.setMinimumHeight(120)
         students_layout.addWidget(self.students, 3)
         students_layout.addWidget(self.timeline, 2)
-        self._dock("Students", students, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.students_dock = self._dock("Students", students)
         self.settings_panel = SettingsPanel(config, keep_real_time, self.chart_window_s)
         self.settings_panel.config_changed.connect(self.worker.set_config)
         self.settings_panel.keep_real_time_changed.connect(self.worker.set_keep_real_time)
         self.settings_panel.chart_window_changed.connect(lambda s: setattr(self, "chart_window_s", s))
-        self._dock("Settings", self.settings_panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        scroll = QScrollArea()
+        scroll.setWidget(self.settings_panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.settings_dock = self._dock("Settings", scroll)
+        self.tabifyDockWidget(self.students_dock, self.settings_dock)
+        self.students_dock.raise_()
+        self.resizeDocks([self.students_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+        self.panels_menu.addAction(self.students_dock.toggleViewAction())
+        self.panels_menu.addAction(self.settings_dock.toggleViewAction())
+        self.panels_menu.addAction(self.charts_action)
 
         self.status_text = QLabel("No source")
         self.busy_bar = QProgressBar(maximum=0)
@@ -256,12 +297,20 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.busy_label)
         self.statusBar().addPermanentWidget(self.busy_bar)
 
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(self, title: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title.lower())
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         return dock
+
+    def _default_geometry(self) -> None:
+        """A first start: the default size for this screen, centred on it."""
+        screen = self.screen().availableGeometry()
+        size = default_size(screen.size())
+        self.resize(size)
+        self.move(screen.x() + (screen.width() - size.width()) // 2,
+                  screen.y() + (screen.height() - size.height()) // 2)
 
     def _connect_worker(self) -> None:
         w = self.worker
@@ -369,9 +418,9 @@ class MainWindow(QMainWindow):
                 self.seek.blockSignals(True)
                 self.seek.setValue(int(packet.time_s * 10))
                 self.seek.blockSignals(False)
-            self.time_label.setText(f"{mmss(packet.time_s)} / {mmss(self.source.duration_s or 0)}")
+            self.time_label.setText(f"{clock(packet.time_s)} / {clock(self.source.duration_s or 0)}")
         elif self.source is not None:
-            self.time_label.setText(mmss(packet.time_s))
+            self.time_label.setText(clock(packet.time_s))
         self._update_status(packet)
 
     def _update_status(self, packet: FramePacket) -> None:
@@ -388,8 +437,7 @@ class MainWindow(QMainWindow):
         if session is None:
             return
         snapshot = session.snapshot(self.chart_window_s)
-        self.class_chart.update_from(snapshot)
-        self.current_bars.update_from(snapshot)
+        self.charts.update_from(snapshot)
         self.students.update_rows(snapshot.students)
         if self.selected_student is not None:
             self._show_timeline(self.selected_student)
@@ -508,7 +556,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.settings.setValue("window/geometry", self.saveGeometry())
-        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("window/state", self.saveState(LAYOUT_VERSION))
         self.settings.setValue("playback/keep_real_time", self.settings_panel.keep_real_time.isChecked())
         self.settings.setValue("chart/window_s", self.chart_window_s)
         self.settings.sync()

@@ -11,10 +11,11 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
@@ -60,6 +61,24 @@ def to_qimage(image_bgr: np.ndarray) -> QImage:
     image = np.ascontiguousarray(image_bgr)
     h, w = image.shape[:2]
     return QImage(image.data, w, h, image.strides[0], QImage.Format.Format_BGR888).copy()
+
+
+def fit_size(image_size: tuple[int, int], area: tuple[int, int]) -> tuple[int, int]:
+    """The largest (width, height) of the image's shape that fits ``area`` (up or down)."""
+    (iw, ih), (aw, ah) = image_size, area
+    scale = min(aw / iw, ah / ih)
+    return max(1, round(iw * scale)), max(1, round(ih * scale))
+
+
+def scaled(image_bgr: np.ndarray, faces: FaceFrame, size: tuple[int, int]) -> tuple[np.ndarray, FaceFrame]:
+    """The frame resized to ``size`` (width, height) and its faces' boxes moved with it."""
+    h, w = image_bgr.shape[:2]
+    if (w, h) == size:
+        return image_bgr, faces
+    shrink = size[0] < w
+    image = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    factor = np.array([size[0] / w, size[1] / h] * 2, np.float32)
+    return image, replace(faces, xyxy=faces.xyxy * factor)
 
 
 def _describe(exc: BaseException) -> str:
@@ -110,7 +129,8 @@ class AnalysisWorker(QThread):
         self._last: tuple[VideoFrame, FaceFrame] | None = None
         self._recording: AnnotatedVideoSink | None = None
         self._face_crops: FaceCropSink | None = None
-        self._drawn: tuple[FaceFrame, np.ndarray, np.ndarray] | None = None  # (faces, image, overlay) last drawn
+        self._view_size: tuple[int, int] | None = None  # the view's size in device pixels, once known
+        self._drawn: tuple[FaceFrame, np.ndarray, tuple[int, int], np.ndarray] | None = None  # last view image
         self._dirty = False  # the overlay settings changed since the last frame was drawn
         self._quit = False
 
@@ -147,6 +167,10 @@ class AnalysisWorker(QThread):
 
     def redraw(self) -> None:
         self.send("redraw")
+
+    def set_view_size(self, width: int, height: int) -> None:
+        """The view's size in device pixels: frames are scaled to it before the overlay is drawn."""
+        self.send("view_size", (int(width), int(height)))
 
     def start_recording(self, path: str | Path) -> None:
         self.send("record", Path(path))
@@ -260,7 +284,7 @@ class AnalysisWorker(QThread):
         faces = self.session.process(frame)
         recognise_s = self.session.pipeline.timings["recognise"] - before
         self._last, self._dirty = (frame, faces), False
-        image = self._draw(frame.image, faces)
+        image = self._draw_view(frame.image, faces)
         packet = FramePacket(to_qimage(image), faces, frame.time_s, time.perf_counter() - t0, recognise_s,
                              self._skipped, str(self.session.pipeline.recognizer.device))
         self._skipped = 0
@@ -277,14 +301,22 @@ class AnalysisWorker(QThread):
             self.error.emit(f"Analysis stopped at {frame.time_s:.1f} s: {_describe(exc)}")
 
     def _draw(self, image: np.ndarray, faces: FaceFrame) -> np.ndarray:
-        """The overlay as the user set it (the view and a recording show the same; drawn once a frame)."""
-        if self._drawn is not None and self._drawn[0] is faces and self._drawn[1] is image:
-            return self._drawn[2]
+        """The overlay as the user set it, on ``image`` at its own size (a recording: the source's)."""
         session = self.session
         names = session.names() if session else {}
         signals = session.pipeline.signals if session else []
-        drawn = draw_faces(image, faces, signals, blur=self.blur, names=names, highlight=self.highlight)
-        self._drawn = (faces, image, drawn)
+        return draw_faces(image, faces, signals, blur=self.blur, names=names, highlight=self.highlight)
+
+    def _draw_view(self, image: np.ndarray, faces: FaceFrame) -> np.ndarray:
+        """The frame for the view: scaled to the size it is shown at, then drawn on, so labels are
+        as large on screen as drawn (a 1080p frame drawn at its own size would show them at half)."""
+        h, w = image.shape[:2]
+        size = fit_size((w, h), self._view_size) if self._view_size else (w, h)
+        last = self._drawn
+        if last is not None and last[0] is faces and last[1] is image and last[2] == size:
+            return last[3]
+        drawn = self._draw(*scaled(image, faces, size))
+        self._drawn = (faces, image, size, drawn)
         return drawn
 
     def _sink_failed(self, sink: Sink, exc: Exception) -> None:
@@ -410,6 +442,12 @@ class AnalysisWorker(QThread):
         self.highlight = student_id
         self._cmd_redraw()
 
+    def _cmd_view_size(self, size: tuple[int, int]) -> None:
+        width, height = size
+        if width >= 16 and height >= 16 and size != self._view_size:  # (a collapsed view: keep the last size)
+            self._view_size = size
+            self._dirty = True
+
     def _cmd_redraw(self) -> None:
         """Blur, names or the highlight changed: the next frame shows it, or, when no frame is
         coming (paused, ended), the last one is drawn again."""
@@ -422,7 +460,7 @@ class AnalysisWorker(QThread):
         frame, faces = self._last
         device = str(self.session.pipeline.recognizer.device) if self.session else ""
         self._drawn = None  # the overlay settings changed
-        image = to_qimage(self._draw(frame.image, faces))
+        image = to_qimage(self._draw_view(frame.image, faces))
         self.frame_ready.emit(FramePacket(image, faces, frame.time_s, 0.0, 0.0, 0, device))
 
     def _cmd_record(self, path: Path) -> None:

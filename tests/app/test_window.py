@@ -81,6 +81,7 @@ def test_record_writes_an_h264_file(qtbot, make_window, tmp_path):
     qtbot.waitUntil(lambda: path.exists(), timeout=10_000)
     with av.open(str(path)) as c:
         assert c.streams.video[0].codec_context.name == "h264" and c.streams.video[0].frames >= 15
+        assert (c.streams.video[0].width, c.streams.video[0].height) == (640, 360)  # the source's size, not the view's
 
 
 def test_a_recording_keeps_the_source_frame_rate_when_frames_are_skipped(qtbot, make_window, tmp_path):
@@ -246,3 +247,79 @@ def test_a_click_on_the_seek_groove_jumps_there_and_ctrl_q_quits(qtbot, make_win
     window.ask_before_discard = False  # (closing with an unexported session asks first: a modal dialog)
     window.quit_action.trigger()
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
+
+
+def _shown_size(window, source_size=(640, 360)):
+    """The size the sample's frame takes in the view, in device pixels."""
+    from fervision.app.worker import fit_size
+
+    size = window.video.device_size()
+    return fit_size(source_size, (size.width(), size.height()))
+
+
+def _image_size(window):
+    return window.last_packet.image.width(), window.last_packet.image.height()
+
+
+def test_the_overlay_is_drawn_at_the_size_it_is_shown(qtbot, make_window):
+    """Labels drawn on the source's pixels and then scaled down by the view came out half size or
+    smaller; the worker now scales the frame to the view first, and again when the view is resized."""
+    window = make_window()
+    window.resize(700, 560)
+    _play(qtbot, window, 5)
+    qtbot.waitUntil(lambda: _image_size(window) == _shown_size(window), timeout=10_000)
+    assert _image_size(window)[0] < 640  # smaller than the source: drawn at that size, not shrunk after
+    window.worker.pause()
+    qtbot.waitUntil(lambda: not window.playing, timeout=5000)
+    window.resize(1500, 900)
+    qtbot.waitUntil(lambda: _image_size(window) == _shown_size(window), timeout=10_000)  # paused: redrawn
+    assert _image_size(window)[0] > 640
+
+
+def test_the_window_fits_a_1366x768_laptop_screen(qtbot, make_window):
+    from PySide6.QtCore import QSize
+
+    from fervision.app.window import default_size
+
+    window = make_window()
+    size = default_size(QSize(1366, 728))  # a 1366 × 768 screen less a 40 px taskbar
+    assert size.width() <= 1366 and size.height() <= 728 - 30  # and room for the title bar
+    hint = window.minimumSizeHint()
+    assert hint.width() <= size.width() and hint.height() <= size.height()
+    for widget in (window.toolbar, window.students_dock, window.settings_dock, window.charts):
+        assert widget.minimumSizeHint().width() <= size.width() and widget.minimumSizeHint().height() <= size.height()
+    assert window.toolbar.sizeHint().width() <= size.width()  # no control pushed into the overflow menu
+    window.resize(size)
+    qtbot.waitUntil(lambda: window.size() == size, timeout=5000)
+    for action in (window.open_action, window.play_action, window.record_action, window.save_faces_action,
+                   window.export_action):
+        assert window.toolbar.widgetForAction(action).isVisible()
+    status = window.statusBar().geometry()
+    assert window.statusBar().isVisible() and status.bottom() < size.height()
+    video = window.video.size()
+    assert video.width() * video.height() > 0.4 * size.width() * size.height()  # the video takes most of it
+
+
+def _tick_labels(axis):
+    """The labels an axis draws now: its fixed ticks, else those it generates for its range."""
+    if axis._tickLevels is not None:
+        return [label for level in axis._tickLevels for _, label in level]
+    low, high = axis.range
+    return [label for spacing, values in axis.tickValues(low, high, axis.geometry().width())
+            for label in axis.tickStrings(values, 1.0, spacing)]
+
+
+def test_charts_legend_beside_the_data_and_sane_empty_axes(qtbot, make_window):
+    window = make_window()
+    qtbot.waitUntil(lambda: window.class_chart.getAxis("bottom").geometry().width() > 50, timeout=5000)
+    ticks = _tick_labels(window.class_chart.getAxis("bottom"))
+    assert ticks and len(ticks) == len(set(ticks))  # not "0:00 0:00 0:00" on an empty chart
+    assert _tick_labels(window.current_bars.getAxis("left")) == []  # no numbers running down, upside-down
+    assert _tick_labels(window.timeline.getAxis("left")) == []
+    _play(qtbot, window, 10)
+    window.refresh_summaries()
+    assert window.class_chart.getPlotItem().legend is None  # nothing drawn over the data
+    legend = window.charts.legend.text()
+    assert all(label in legend for label in window.worker.session.record.labels)
+    ticks = _tick_labels(window.class_chart.getAxis("bottom"))
+    assert ticks and len(ticks) == len(set(ticks))
