@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, features
 
-from ..core.frame import FaceFrame
+from ..core.frame import HEAD_POSE, FaceFrame
 from ..core.signal_format import SignalFormat
 from ..labels import colour_bgr
 from .record import student_label
@@ -340,16 +340,38 @@ def text_size(image_shape: tuple[int, ...]) -> int:
     return max(11, round(min(image_shape[:2]) / 40))
 
 
+HEAD_MARKS_MAX_FACES = 8
+"""Head-direction marks are drawn by default only on frames with at most this many faces (in a
+class of 25 they are clutter); ``head_marks=True`` draws them on every frame."""
+
+
+def _head_mark(out: np.ndarray, box: np.ndarray, pose: np.ndarray, colour: tuple[int, int, int],
+               thickness: int) -> None:
+    """An arrow from the face's centre the way the nose points, as seen in the picture (a head
+    turned to the student's left points right; looking up points up); longer the more it turns."""
+    yaw, pitch = np.radians(pose[:2])
+    x1, y1, x2, y2 = box
+    length = 0.9 * (x2 - x1)
+    start = ((x1 + x2) / 2, (y1 + y2) / 2)
+    end = (start[0] + length * np.sin(yaw) * np.cos(pitch), start[1] - length * np.sin(pitch))
+    cv2.arrowedLine(out, (round(start[0]), round(start[1])), (round(end[0]), round(end[1])), colour,
+                    thickness + 1, cv2.LINE_AA, tipLength=0.3)
+
+
 def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, signals: Sequence[SignalFormat] = (), blur: bool = False,
-               names: Mapping[int, str] | None = None, highlight: int | None = None) -> np.ndarray:
+               names: Mapping[int, str] | None = None, highlight: int | None = None,
+               head_marks: bool | None = None) -> np.ndarray:
     """A copy of ``image_bgr`` with every face boxed and labelled (optionally blurred first).
 
     Each of ``signals`` (the pipeline's) adds its overlay text after the id; ``names`` maps
     student ids to names shown beside the id; the ``highlight`` student gets a white outer
     frame and the first pick of label places, so a user can find them in a crowded class.
+    ``head_marks`` draws each known head direction as an arrow (None: only on frames with at most
+    :data:`HEAD_MARKS_MAX_FACES` faces, and the highlighted student's always).
     """
     out = image_bgr.copy()
     emotions = frame.emotions()
+    poses = frame.data.get(HEAD_POSE) if head_marks is not False else None
     thickness = max(1, round(min(out.shape[:2]) / 400))
     texts: list[tuple[str, str]] = []
     colours: list[tuple[int, int, int]] = []
@@ -365,6 +387,9 @@ def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, signals: Sequence[Signal
         colour = (int(b), int(g), int(r))
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, thickness + 1)
         sid = int(frame.student_ids[i]) if frame.student_ids is not None else -1
+        if poses is not None and np.isfinite(poses[i, :2]).all() and (
+                head_marks or (head_marks is None and (len(frame) <= HEAD_MARKS_MAX_FACES or sid == highlight))):
+            _head_mark(out, frame.xyxy[i], poses[i], colour, thickness)
         if highlight is not None and sid == highlight:
             pad = 2 * thickness + 2
             cv2.rectangle(out, (x1 - pad, y1 - pad), (x2 + pad, y2 + pad), (255, 255, 255), thickness + 1)
