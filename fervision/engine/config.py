@@ -18,7 +18,7 @@ from .reading import ReadStage
 from .scheduler import RecognitionScheduler
 from .signals import FaceSignal, create_signal
 from .smoothing import SmoothStage
-from .stages import DetectStage, FollowCameraStage, Stage, TrackStage
+from .stages import DetectStage, FollowCameraStage, SceneCutStage, Stage, TrackStage
 from .tracking import StudentTracker
 
 if TYPE_CHECKING:
@@ -111,10 +111,10 @@ def build_signals(config: PipelineConfig, recognizer: ExpressionRecognizer) -> l
 
 def build_pipeline(config: PipelineConfig, still: bool = False,
                    recognizer: ExpressionRecognizer | None = None) -> Pipeline:
-    """The pipeline for ``config``: (follow the camera →) detect → track → read → smooth.
+    """The pipeline for ``config``: find cuts (→ follow the camera) → detect → track → read → smooth.
 
-    ``still`` is for unrelated images: every frame detected, no camera motion, a face is a
-    student at once (no tracking across them is meaningful)."""
+    ``still`` is for unrelated images: every frame detected, no cuts or camera motion, a face is
+    a student at once (no tracking across them is meaningful)."""
     recognizer = recognizer or build_recognizer(config)
     detect_every, max_faces = config.speed_settings(recognizer.device.type)
     signals = build_signals(config, recognizer)
@@ -123,6 +123,12 @@ def build_pipeline(config: PipelineConfig, still: bool = False,
     track = TrackStage(StudentTracker(min_hits=1 if still else 2))
     stages: list[Stage] = [detect, track, ReadStage(signals, RecognitionScheduler(max_per_frame=max_faces)),
                            SmoothStage([key for s in signals for key in s.smoothed])]
-    if config.camera_motion and not still:
-        stages.insert(0, FollowCameraStage([detect, track]))
+    if still:
+        return Pipeline(stages)
+    followers: list[DetectStage | TrackStage | FollowCameraStage] = [detect, track]
+    if config.camera_motion:
+        camera = FollowCameraStage([detect, track])
+        stages.insert(0, camera)
+        followers.append(camera)
+    stages.insert(0, SceneCutStage(followers))
     return Pipeline(stages)

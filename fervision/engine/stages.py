@@ -4,6 +4,10 @@ A stage is called with the frame's faces and its pixels and returns the faces: i
 fields on the frame it is given (the tracker writes ``student_ids``), or returns a slice when it
 drops faces. ``reset()`` forgets the faces in view (a seek, a new source). ``counts`` is the work
 it did, for ``fervision bench``. The pipeline (``pipeline.py``) is an ordered list of them.
+
+Some stages hold what they saw (boxes, tracks, the last frame); stages that know something about
+the video as a whole tell them: :class:`FollowCameraStage` moves it with the camera
+(``follow_camera``), :class:`SceneCutStage` makes them forget it at a cut (``new_shot``).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 
 from ..core.boxes import share_inside, warp_boxes
 from ..core.frame import TRACK_KEY, FaceFrame
+from .cuts import CutDetector
 from .detectors import FaceDetector
 from .detectors.tiling import detect_in_windows, windows_around
 from .motion import CameraMotion
@@ -75,6 +80,10 @@ class DetectStage:
     def reset(self) -> None:
         self._frames, self._last = 0, None
 
+    def new_shot(self) -> None:
+        """A cut: the held boxes belong to the old shot; this frame is detected afresh."""
+        self.reset()
+
     def _detect_near_new_faces(self, image: np.ndarray, held: FaceFrame) -> FaceFrame:
         """Confirmed faces keep their held boxes (the tracker counts them as seen in this frame);
         the detector runs in windows around the unconfirmed ones (or on the whole frame when the
@@ -117,6 +126,10 @@ class TrackStage:
     def reset(self) -> None:
         self.tracker.rebase()
 
+    def new_shot(self) -> None:
+        """A cut: every track ends, so the new shot's faces get new ids (never those of the old one)."""
+        self.tracker.retire_all()
+
 
 class FollowCameraStage:
     """Estimates the camera's motion since the last frame and moves what the given stages hold
@@ -137,3 +150,30 @@ class FollowCameraStage:
 
     def reset(self) -> None:
         self.motion = CameraMotion()
+
+    def new_shot(self) -> None:
+        self.reset()
+
+
+class SceneCutStage:
+    """Finds hard cuts between shots (:class:`~fervision.engine.cuts.CutDetector`, ~0.3 ms a 720p
+    frame) and tells the stages that hold faces to forget them, so the new shot's faces get new
+    ids. Goes first. A seek (``reset``) is not a cut: it forgets only the frame it compares with."""
+
+    name = "scene cut"
+
+    def __init__(self, followers: list[DetectStage | TrackStage | FollowCameraStage],
+                 detector: CutDetector | None = None) -> None:
+        self.followers = followers
+        self.detector = detector or CutDetector()
+        self.counts: Counter[str] = Counter()
+
+    def __call__(self, faces: FaceFrame, image_bgr: np.ndarray) -> FaceFrame:
+        if self.detector.is_cut(image_bgr):
+            self.counts["scene cuts"] += 1
+            for follower in self.followers:
+                follower.new_shot()
+        return faces
+
+    def reset(self) -> None:
+        self.detector.reset()

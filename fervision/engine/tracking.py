@@ -98,6 +98,11 @@ class StudentTracker:
         self._last = []
         self._rebase = True
 
+    def retire_all(self) -> None:
+        """The shot changed (a cut): the faces of the new shot are other students, or the same
+        ones elsewhere in the frame, so every track ends; ids go on from ``next_id``."""
+        self.tracks, self._last, self._rebase = [], [], False
+
     def apply_camera_motion(self, matrix: np.ndarray) -> None:
         """Move every track (lost ones too) with the camera, before this frame's ``update``."""
         if not self.tracks:

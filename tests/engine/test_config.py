@@ -15,14 +15,17 @@ def test_speed_defaults_depend_on_the_device():
 
 def test_build_pipeline_applies_the_config():
     pipeline = build_pipeline(PipelineConfig(device="cpu", min_face_px=30, min_face_score=0.8))
-    assert [stage.name for stage in pipeline.stages] == ["detect", "track", "recognise", "smooth"]
+    assert [stage.name for stage in pipeline.stages] == ["scene cut", "detect", "track", "recognise", "smooth"]
     detect = pipeline.stage("detect")
     assert detect.every == 3 and pipeline.stage("recognise").scheduler.max_per_frame == 0
     assert detect.detector.min_size == 30 and detect.detector.detector.detector.min_confidence == 0.8
     still = build_pipeline(PipelineConfig(device="cpu"), still=True, recognizer=pipeline.recognizer)
     assert still.stage("detect").every == 1 and still.stage("track").tracker.min_hits == 1
+    assert [stage.name for stage in still.stages] == ["detect", "track", "recognise", "smooth"]  # unrelated photos
     moving = build_pipeline(PipelineConfig(device="cpu", camera_motion=True), recognizer=pipeline.recognizer)
-    assert moving.stages[0].name == "camera motion"
+    assert [stage.name for stage in moving.stages[:2]] == ["scene cut", "camera motion"]
+    # at a cut the camera-motion estimate starts afresh, with the held boxes and the tracks
+    assert [type(f).__name__ for f in moving.stages[0].followers] == ["DetectStage", "TrackStage", "FollowCameraStage"]
     with pytest.raises(FervisionError, match="N >= 1"):
         build_pipeline(PipelineConfig(detect_every=0), recognizer=pipeline.recognizer)
 

@@ -123,3 +123,20 @@ def test_after_a_seek_students_are_refound_where_they_sit_with_their_ids():
     tracker.rebase()  # ... and then a minute ahead, past max_lost_s
     assert tracker.update(seats, 60.0).tolist() == [1, 2]
     assert tracker.next_id == 3 and all(t.student_id > 0 for t in tracker.tracks)
+
+
+def _seat_twice(tracker, boxes, t0=0.0):
+    return [tracker.update(np.array(boxes, np.float32), t0 + i * 0.1) for i in range(3)][-1]
+
+
+def test_a_cut_retires_every_student_and_the_numbering_goes_on():
+    """The new shot's faces sit where the old shot's students sat: a cut must not hand them the old ids."""
+    seats = [_box(100, 100), _box(300, 100)]
+    cut, seek = StudentTracker(), StudentTracker()
+    assert _seat_twice(cut, seats).tolist() == _seat_twice(seek, seats).tolist() == [1, 2]
+    cut.retire_all()
+    seek.rebase()
+    assert _seat_twice(cut, seats, 0.5).tolist() == [3, 4]  # new people, numbered on (never from 1 again)
+    assert _seat_twice(seek, seats, 0.5).tolist() == [1, 2]  # a seek keeps its students
+    assert not any(t.student_id in (1, 2) for t in cut.tracks)
+
