@@ -16,6 +16,7 @@ from .detectors import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX, create_detector
 from .pipeline import Pipeline
 from .reading import ReadStage
 from .scheduler import RecognitionScheduler
+from .second_look import SecondLook
 from .signals import FaceSignal, create_signal
 from .smoothing import SmoothStage
 from .stages import DetectStage, FollowCameraStage, SceneCutStage, Stage, TrackStage
@@ -114,13 +115,14 @@ def build_pipeline(config: PipelineConfig, still: bool = False,
     """The pipeline for ``config``: find cuts (→ follow the camera) → detect → track → read → smooth.
 
     ``still`` is for unrelated images: every frame detected, no cuts or camera motion, a face is
-    a student at once (no tracking across them is meaningful)."""
+    a student at once (no tracking across them is meaningful). Either way a face is looked at a
+    second time before it becomes a student (:class:`SecondLook`)."""
     recognizer = recognizer or build_recognizer(config)
     detect_every, max_faces = config.speed_settings(recognizer.device.type)
     signals = build_signals(config, recognizer)
     detect = DetectStage(create_detector(config.detector, **config.detector_options()),
                          every=1 if still else detect_every)
-    track = TrackStage(StudentTracker(min_hits=1 if still else 2))
+    track = TrackStage(StudentTracker(min_hits=1 if still else 2), SecondLook())
     stages: list[Stage] = [detect, track, ReadStage(signals, RecognitionScheduler(max_per_frame=max_faces)),
                            SmoothStage([key for s in signals for key in s.smoothed])]
     if still:

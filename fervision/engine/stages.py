@@ -24,7 +24,8 @@ from .cuts import CutDetector
 from .detectors import FaceDetector
 from .detectors.tiling import detect_in_windows, windows_around
 from .motion import CameraMotion
-from .tracking import StudentTracker
+from .second_look import SecondLook
+from .tracking import NOT_A_FACE, StudentTracker
 
 
 class Stage(Protocol):
@@ -105,19 +106,32 @@ class DetectStage:
 
 
 class TrackStage:
-    """Writes ``student_ids`` (and ``data["track_key"]``: one key per track, confirmed or not)."""
+    """Writes ``student_ids`` and ``data["track_key"]`` (one key per track, confirmed or not).
+
+    With a ``second_look``, a face about to get its id is looked at again first; the faces it
+    refuses are not faces and leave the frame here, so no later stage or output sees them.
+    """
 
     name = "track"
 
-    def __init__(self, tracker: StudentTracker) -> None:
-        self.tracker = tracker
+    def __init__(self, tracker: StudentTracker, second_look: SecondLook | None = None) -> None:
+        self.tracker, self.second_look = tracker, second_look
         self.counts: Counter[str] = Counter()
 
     def __call__(self, faces: FaceFrame, image_bgr: np.ndarray) -> FaceFrame:
         if faces.student_ids is None:  # fresh detections
-            faces.student_ids = self.tracker.update(faces.xyxy, faces.time_s)
+            check = None if self.second_look is None else lambda boxes: self._look_again(image_bgr, boxes)
+            faces.student_ids = self.tracker.update(faces.xyxy, faces.time_s, check)
         # held boxes come in the last update's order, so its tracks fit them too
         faces.data[TRACK_KEY] = self.tracker.last_keys()
+        refused = faces.student_ids == NOT_A_FACE
+        return faces[~refused] if refused.any() else faces
+
+    def _look_again(self, image_bgr: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        assert self.second_look is not None
+        faces = self.second_look.look(image_bgr, boxes)
+        self.counts["second looks"] += len(faces)
+        self.counts["refused as not a face"] += int((~faces).sum())
         return faces
 
     def follow_camera(self, matrix: np.ndarray) -> None:

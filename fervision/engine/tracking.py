@@ -5,12 +5,16 @@ head, someone walking past). Association is a standard IoU matching solved with 
 Hungarian algorithm (``linear_sum_assignment``); on top of it, a student lost for up to
 ``max_lost_s`` seconds who reappears near where they were gets their old id back. A
 detection becomes a student only after ``min_hits`` sightings, so a one-frame false
-detection never creates an id, and a one-frame detector miss never loses one.
+detection never creates an id, and a one-frame detector miss never loses one; a caller may also
+have it looked at once more then (``check``: :class:`~fervision.engine.second_look.SecondLook`),
+and a face refused there gets the id :data:`NOT_A_FACE` until a later look accepts it.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +23,12 @@ from scipy.optimize import linear_sum_assignment
 from ..core.boxes import box_iou, warp_boxes
 
 _track_keys = itertools.count(1)
+
+NOT_A_FACE = 0
+"""The id of a box whose track the second look refused (students are numbered from 1)."""
+
+FaceCheck = Callable[[np.ndarray], np.ndarray]
+"""Boxes ``[N, 4]`` about to become students → one bool per box: is it a face?"""
 
 
 @dataclass(eq=False)  # tracks are compared by identity
@@ -29,6 +39,7 @@ class Track:
     hits: int = 1
     student_id: int = -1  # assigned once confirmed
     key: int = field(default_factory=lambda: next(_track_keys))  # unique per track, confirmed or not
+    refused_s: float = -math.inf  # when the second look last refused it
 
     @property
     def centre(self) -> np.ndarray:
@@ -48,13 +59,15 @@ class StudentTracker:
     reacquire_distance: float = 1.0  # centre distance, in face sizes, to re-attach a lost student
     min_hits: int = 2
     confirm_window_s: float = 1.0  # an unconfirmed face must be seen again within this time
+    recheck_s: float = 1.0  # a face the check refused is checked again at most this often
     tracks: list[Track] = field(default_factory=list)
     next_id: int = 1
     _last: list[Track] = field(default_factory=list, init=False, repr=False)  # the track of each box last update
     _rebase: bool = field(default=False, init=False, repr=False)
 
-    def update(self, xyxy: np.ndarray, time_s: float) -> np.ndarray:
-        """Match this frame's boxes to students; returns one id per box (−1 = not confirmed yet)."""
+    def update(self, xyxy: np.ndarray, time_s: float, check: FaceCheck | None = None) -> np.ndarray:
+        """Match this frame's boxes to students; returns one id per box (−1 = not confirmed yet,
+        :data:`NOT_A_FACE` = refused by ``check``, which is asked before a face gets its id)."""
         boxes = np.asarray(xyxy, np.float32).reshape(-1, 4)
         if self._rebase:
             for track in self.tracks:
@@ -73,18 +86,16 @@ class StudentTracker:
         matches += self._match_distance(waiting, boxes, [d for d in unmatched if d not in {m[1] for m in matches}])
         for track, d in matches:
             track.box, track.last_s, track.hits = boxes[d], time_s, track.hits + 1
-            self._confirm(track)
-            ids[d] = track.student_id
             owners[d] = track
-        matched = {d for _, d in matches}
         for d in range(len(boxes)):
-            if d not in matched:
-                track = Track(boxes[d], time_s, time_s)
-                self._confirm(track)
-                self.tracks.append(track)
-                ids[d] = track.student_id
-                owners[d] = track
+            if d not in owners:
+                owners[d] = Track(boxes[d], time_s, time_s)
+                self.tracks.append(owners[d])
         self._last = [owners[d] for d in range(len(boxes))]
+        self._confirm(self._last, time_s, check)
+        for d, track in enumerate(self._last):
+            refused = track.student_id < 0 and track.refused_s > -math.inf
+            ids[d] = NOT_A_FACE if refused else track.student_id
         return ids
 
     def last_keys(self) -> np.ndarray:
@@ -115,10 +126,18 @@ class StudentTracker:
         limit = self.max_lost_s if track.student_id > 0 else self.confirm_window_s
         return now - track.last_s <= limit
 
-    def _confirm(self, track: Track) -> None:
-        if track.student_id < 0 and track.hits >= self.min_hits:
-            track.student_id = self.next_id
-            self.next_id += 1
+    def _confirm(self, tracks: list[Track], time_s: float, check: FaceCheck | None) -> None:
+        """Give ids, in box order, to the tracks seen often enough that ``check`` (if any) accepts."""
+        due = [t for t in tracks if t.student_id < 0 and t.hits >= self.min_hits
+               and time_s - t.refused_s >= self.recheck_s]
+        if not due:
+            return
+        faces = np.ones(len(due), bool) if check is None else check(np.stack([t.box for t in due]))
+        for track, face in zip(due, faces, strict=True):
+            if face:
+                track.student_id, self.next_id = self.next_id, self.next_id + 1
+            else:
+                track.refused_s = time_s
 
     def _match_iou(self, tracks: list[Track], boxes: np.ndarray, dets: list[int]) -> list[tuple[Track, int]]:
         if not tracks or not dets:

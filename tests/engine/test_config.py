@@ -22,6 +22,7 @@ def test_build_pipeline_applies_the_config():
     still = build_pipeline(PipelineConfig(device="cpu"), still=True, recognizer=pipeline.recognizer)
     assert still.stage("detect").every == 1 and still.stage("track").tracker.min_hits == 1
     assert [stage.name for stage in still.stages] == ["detect", "track", "recognise", "smooth"]  # unrelated photos
+    assert still.stage("track").second_look is not None  # a photo's faces get the second look too
     moving = build_pipeline(PipelineConfig(device="cpu", camera_motion=True), recognizer=pipeline.recognizer)
     assert [stage.name for stage in moving.stages[:2]] == ["scene cut", "camera motion"]
     # at a cut the camera-motion estimate starts afresh, with the held boxes and the tracks

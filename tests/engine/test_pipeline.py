@@ -3,6 +3,7 @@ import numpy as np
 
 from fervision.core.frame import FaceFrame
 from fervision.engine.config import PipelineConfig, build_pipeline
+from fervision.engine.pipeline import Pipeline
 from fervision.engine.sources import VideoFrame
 
 
@@ -17,9 +18,17 @@ class CountingDetector:
         return FaceFrame(xyxy=np.array([[20, 20, 60, 70]], np.float32), confidence=np.array([0.9], np.float32))
 
 
+def _fake_detector_pipeline(config: PipelineConfig, detector) -> Pipeline:
+    """The usual pipeline with a fake detector; its drawn squares are no faces to the second look,
+    so that is switched off (tests of the second look build real images)."""
+    pipeline = build_pipeline(config)
+    pipeline.stage("detect").detector = detector
+    pipeline.stage("track").second_look = None
+    return pipeline
+
+
 def test_detects_every_nth_frame_and_confirms_new_faces_at_once():
-    pipeline = build_pipeline(PipelineConfig(device="cpu", detect_every=3))
-    pipeline.stage("detect").detector = detector = CountingDetector()
+    pipeline = _fake_detector_pipeline(PipelineConfig(device="cpu", detect_every=3), detector := CountingDetector())
     image = np.zeros((100, 100, 3), np.uint8)
     ids = []
     for i in range(7):
@@ -33,8 +42,8 @@ def test_detects_every_nth_frame_and_confirms_new_faces_at_once():
 
 
 def test_reading_made_before_confirmation_is_kept_not_repeated():
-    pipeline = build_pipeline(PipelineConfig(device="cpu", detect_every=3, max_faces_per_frame=0))
-    pipeline.stage("detect").detector = CountingDetector()
+    pipeline = _fake_detector_pipeline(PipelineConfig(device="cpu", detect_every=3, max_faces_per_frame=0),
+                                       CountingDetector())
     recognizer, read = pipeline.recognizer, []
     predict = recognizer.predict
     recognizer.predict = lambda crops: read.append(len(crops)) or predict(crops)
@@ -68,8 +77,7 @@ def _squares(*boxes):
 
 
 def test_a_new_face_is_confirmed_by_looking_only_around_it():
-    pipeline = build_pipeline(PipelineConfig(device="cpu", detect_every=3))
-    pipeline.stage("detect").detector = detector = BlobDetector()
+    pipeline = _fake_detector_pipeline(PipelineConfig(device="cpu", detect_every=3), detector := BlobDetector())
     seated, newcomer = (100, 100, 140, 140), (170, 100, 210, 140)  # side by side, 30 px apart
     frames = [pipeline.process(VideoFrame(_squares(seated), 0.0, 0)),
               pipeline.process(VideoFrame(_squares(seated), 0.1, 1)),  # confirms the seated face

@@ -1,7 +1,7 @@
 import numpy as np
 
 from fervision.core.boxes import box_iou, share_inside
-from fervision.engine.tracking import StudentTracker
+from fervision.engine.tracking import NOT_A_FACE, StudentTracker
 
 
 def _box(cx, cy, s=40):
@@ -140,3 +140,20 @@ def test_a_cut_retires_every_student_and_the_numbering_goes_on():
     assert _seat_twice(seek, seats, 0.5).tolist() == [1, 2]  # a seek keeps its students
     assert not any(t.student_id in (1, 2) for t in cut.tracks)
 
+
+def test_a_face_the_check_refuses_never_becomes_a_student_until_it_passes():
+    asked = []
+    verdict = {"face": False}
+
+    def check(boxes):
+        asked.append(len(boxes))
+        return np.full(len(boxes), verdict["face"])
+
+    tr = StudentTracker(recheck_s=1.0)
+    ids = [tr.update(np.array([_box(100, 100)], np.float32), i * 0.1, check).tolist() for i in range(15)]
+    assert ids[0] == [-1] and all(frame == [NOT_A_FACE] for frame in ids[1:])
+    assert asked == [1, 1]  # at confirmation (0.1 s) and once a second after (1.1 s), not every frame
+    assert tr.next_id == 1  # no id was spent on it
+    verdict["face"] = True  # e.g. the face turns towards the camera
+    later = [tr.update(np.array([_box(100, 100)], np.float32), 1.5 + i * 0.1, check).tolist() for i in range(8)]
+    assert later[0] == [NOT_A_FACE] and later[-1] == [1]
