@@ -17,6 +17,10 @@ EXPRESSION = "expression"
 """The ``data`` key of the expression probabilities, ``[N, len(labels)]`` in ``labels`` order."""
 TRACK_KEY = "track_key"
 """The ``data`` key the tracker fills: one key per track, confirmed or not (ids only once confirmed)."""
+TRAVEL = "travel"
+"""The ``data`` key the tracker fills: how far each student has moved through the scene from where
+first seen (camera motion taken out when it is followed), the most so far, in face sizes (the larger
+of its sqrt(w·h) then and now); NaN for a face not confirmed yet. Students sit; a walker travels."""
 READ_AT = "read_s"
 """The ``data`` key of when each face's signals were read (NaN: not read for this frame)."""
 HEAD_POSE = "head_pose"

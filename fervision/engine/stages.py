@@ -19,7 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from ..core.boxes import share_inside, warp_boxes
-from ..core.frame import TRACK_KEY, FaceFrame
+from ..core.frame import TRACK_KEY, TRAVEL, FaceFrame
 from .cuts import CutDetector
 from .detectors import FaceDetector
 from .detectors.tiling import detect_in_windows, windows_around
@@ -106,7 +106,8 @@ class DetectStage:
 
 
 class TrackStage:
-    """Writes ``student_ids`` and ``data["track_key"]`` (one key per track, confirmed or not).
+    """Writes ``student_ids``, ``data["track_key"]`` (one key per track, confirmed or not) and
+    ``data["travel"]`` (how far each student moved through the scene, in face sizes).
 
     With a ``second_look``, a face about to get its id is looked at again first; the faces it
     refuses are not faces and leave the frame here, so no later stage or output sees them.
@@ -124,6 +125,7 @@ class TrackStage:
             faces.student_ids = self.tracker.update(faces.xyxy, faces.time_s, check)
         # held boxes come in the last update's order, so its tracks fit them too
         faces.data[TRACK_KEY] = self.tracker.last_keys()
+        faces.data[TRAVEL] = self.tracker.last_travel()
         refused = faces.student_ids == NOT_A_FACE
         return faces[~refused] if refused.any() else faces
 

@@ -8,6 +8,10 @@ detection becomes a student only after ``min_hits`` sightings, so a one-frame fa
 detection never creates an id, and a one-frame detector miss never loses one; a caller may also
 have it looked at once more then (``check``: :class:`~fervision.engine.second_look.SecondLook`),
 and a face refused there gets the id :data:`NOT_A_FACE` until a later look accepts it.
+
+Each track also measures how far its face moved through the scene: where it was first seen
+is carried along with the camera like its box, so the distance from there (in face sizes) is the
+face's own motion. Students sit; the teacher or someone walking past travels.
 """
 
 from __future__ import annotations
@@ -31,6 +35,11 @@ FaceCheck = Callable[[np.ndarray], np.ndarray]
 """Boxes ``[N, 4]`` about to become students → one bool per box: is it a face?"""
 
 
+def _size(box: np.ndarray) -> float:
+    """A box's face size, sqrt(w·h)."""
+    return float(np.sqrt(max((box[2:] - box[:2]).prod(), 1.0)))
+
+
 @dataclass(eq=False)  # tracks are compared by identity
 class Track:
     box: np.ndarray
@@ -40,6 +49,19 @@ class Track:
     student_id: int = -1  # assigned once confirmed
     key: int = field(default_factory=lambda: next(_track_keys))  # unique per track, confirmed or not
     refused_s: float = -math.inf  # when the second look last refused it
+    travel: float = 0.0  # the farthest its centre has been from ``origin``'s, in face sizes
+    origin: np.ndarray = field(init=False)  # the box when first seen, moved with the camera since
+
+    def __post_init__(self) -> None:
+        self.origin = self.box
+
+    def moved_to(self, box: np.ndarray, time_s: float) -> None:
+        """Seen again at ``box``. Travel is counted in the larger of the face's sizes then and now,
+        so a face half hidden (a smaller box, its centre shifted) does not seem to move far."""
+        self.box, self.last_s, self.hits = box, time_s, self.hits + 1
+        start = (self.origin[:2] + self.origin[2:]) / 2
+        size = max(self.size, _size(self.origin))
+        self.travel = max(self.travel, float(np.linalg.norm(self.centre - start)) / size)
 
     @property
     def centre(self) -> np.ndarray:
@@ -47,7 +69,7 @@ class Track:
 
     @property
     def size(self) -> float:
-        return float(np.sqrt(max((self.box[2:] - self.box[:2]).prod(), 1.0)))
+        return _size(self.box)
 
 
 @dataclass
@@ -85,7 +107,7 @@ class StudentTracker:
         waiting = [t for t in self.tracks if id(t) not in taken and t.student_id > 0]
         matches += self._match_distance(waiting, boxes, [d for d in unmatched if d not in {m[1] for m in matches}])
         for track, d in matches:
-            track.box, track.last_s, track.hits = boxes[d], time_s, track.hits + 1
+            track.moved_to(boxes[d], time_s)
             owners[d] = track
         for d in range(len(boxes)):
             if d not in owners:
@@ -102,6 +124,11 @@ class StudentTracker:
         """The track key of each box of the last ``update``, in its order (held boxes keep that order)."""
         return np.array([t.key for t in self._last], np.int64)
 
+    def last_travel(self) -> np.ndarray:
+        """How far each box of the last ``update`` has moved through the scene since its track was
+        first seen, at most so far, in face sizes (NaN for a face not confirmed yet)."""
+        return np.array([t.travel if t.student_id > 0 else np.nan for t in self._last], np.float32)
+
     def rebase(self) -> None:
         """The video jumped (a seek, a replay): keep every confirmed student, to be re-found where
         they sit, as if last seen at the next update's time; forget faces not confirmed yet."""
@@ -115,12 +142,14 @@ class StudentTracker:
         self.tracks, self._last, self._rebase = [], [], False
 
     def apply_camera_motion(self, matrix: np.ndarray) -> None:
-        """Move every track (lost ones too) with the camera, before this frame's ``update``."""
+        """Move every track (lost ones too, and where each was first seen) with the camera, before
+        this frame's ``update``."""
         if not self.tracks:
             return
         warped = warp_boxes(np.stack([t.box for t in self.tracks]), matrix)
-        for track, box in zip(self.tracks, warped, strict=False):
-            track.box = box
+        origins = warp_boxes(np.stack([t.origin for t in self.tracks]), matrix)
+        for track, box, origin in zip(self.tracks, warped, origins, strict=False):
+            track.box, track.origin = box, origin
 
     def _alive(self, track: Track, now: float) -> bool:
         limit = self.max_lost_s if track.student_id > 0 else self.confirm_window_s

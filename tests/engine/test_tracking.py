@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from fervision.core.boxes import box_iou, share_inside
 from fervision.engine.tracking import NOT_A_FACE, StudentTracker
@@ -139,6 +140,36 @@ def test_a_cut_retires_every_student_and_the_numbering_goes_on():
     assert _seat_twice(cut, seats, 0.5).tolist() == [3, 4]  # new people, numbered on (never from 1 again)
     assert _seat_twice(seek, seats, 0.5).tolist() == [1, 2]  # a seek keeps its students
     assert not any(t.student_id in (1, 2) for t in cut.tracks)
+
+
+def test_travel_is_the_farthest_a_face_moved_from_where_first_seen_in_face_sizes():
+    tr = StudentTracker()
+    rng = np.random.default_rng(0)
+    for i in range(40):  # a seated student who fidgets, and someone walking 10 px a frame, then back
+        x = 100 + 10 * min(i, 30) - 10 * max(0, i - 30)
+        seated = np.array(_box(500, 100), np.float32) + rng.normal(0, 2, 4).astype(np.float32)
+        ids = tr.update(np.array([seated, _box(x, 300)], np.float32), i * 0.04)
+        travel = tr.last_travel()
+        if i == 0:
+            assert ids.tolist() == [-1, -1] and np.isnan(travel).all()  # not students yet
+    assert ids.tolist() == [1, 2]
+    assert travel[0] < 0.2  # about 2 px of jitter on a 40 px face
+    assert travel[1] == pytest.approx(300 / 40)  # 30 frames of 10 px; walking back does not lower the most so far
+
+
+def test_travel_leaves_out_the_camera_motion():
+    from fervision.engine.motion import IDENTITY
+
+    pan = IDENTITY.copy()
+    pan[0, 2] = 8.0  # the camera pans: every face drifts 8 px a frame
+    followed, unfollowed = StudentTracker(), StudentTracker()
+    for i in range(25):
+        boxes = np.array([_box(100 + 8 * i, 100)], np.float32)
+        followed.apply_camera_motion(pan)
+        followed.update(boxes, i * 0.04)
+        unfollowed.update(boxes, i * 0.04)
+    assert followed.last_travel()[0] < 0.01  # the student sat still
+    assert unfollowed.last_travel()[0] == pytest.approx(24 * 8 / 40)  # without the camera's motion it looks like a walk
 
 
 def test_a_face_the_check_refuses_never_becomes_a_student_until_it_passes():
