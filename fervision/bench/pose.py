@@ -12,9 +12,9 @@ head-pose dataset, for each landmark source.
    (a PNG written to ``--output``), to see the angles follow a head that turns.
 
 Landmark sources: ``facemesh`` (MediaPipe FaceMesh on a crop around each face: 478 points, six
-used for the pose, eyelids for eyes-open) and ``yunet`` (the five points YuNet returns with each
-face it detects, for free: the face is matched to YuNet's detections on the whole photo, as in a
-run of the pipeline).
+used for the pose, eyelids for eyes-open), ``yunet`` (YuNet's five points, the face looked for
+again in its surroundings at a standard size) and ``facemesh+yunet`` (FaceMesh, and YuNet where
+FaceMesh finds no face: the signal's default).
 """
 
 from __future__ import annotations
@@ -28,10 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..core.boxes import box_iou
-from ..engine.detectors.yunet import find_yunet
-from ..engine.face_mesh import FaceMeshReader
-from ..engine.head_pose import FIVE_POINT_MODEL, MESH_MODEL, MESH_POINTS, solve_pose
+from ..engine.signals.head_pose import HeadPoseReader
 from ..engine.sources import read_image
 from .detection import load_ground_truth
 
@@ -39,58 +36,16 @@ Poses = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """(image, boxes xyxy) -> [n, 3] yaw, pitch, roll (NaN where no pose)."""
 
 
-def facemesh_poses() -> Poses:
-    reader = FaceMeshReader()
+def _poses(landmarks: str) -> Callable[[], Poses]:
+    def make() -> Poses:
+        reader = HeadPoseReader(landmarks)
+        return lambda image, xyxy: reader.read(image, xyxy)[0]
 
-    def poses(image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
-        h, w = image.shape[:2]
-        out = np.full((len(xyxy), 3), np.nan)
-        for i, mesh in enumerate(reader.read(image, xyxy)):
-            if np.isfinite(mesh[0, 0]):
-                out[i] = solve_pose(mesh[list(MESH_POINTS)], MESH_MODEL, (w, h))
-        return out
-
-    return poses
+    return make
 
 
-def yunet_poses(min_confidence: float = 0.3, match_iou: float = 0.4) -> Poses:
-    """YuNet's five points of the detection that overlaps each face best (run once on the photo)."""
-    net = cv2.FaceDetectorYN.create(str(find_yunet()), "", (320, 320), min_confidence, 0.3, 5000)
-
-    def poses(image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
-        h, w = image.shape[:2]
-        net.setInputSize((w, h))
-        _, found = net.detect(image)
-        out = np.full((len(xyxy), 3), np.nan)
-        if found is None or not len(found) or not len(xyxy):
-            return out
-        boxes = np.concatenate([found[:, :2], found[:, :2] + found[:, 2:4]], axis=1)
-        overlap = box_iou(np.asarray(xyxy, np.float32), boxes.astype(np.float32))
-        for i, row in enumerate(overlap):
-            j = int(row.argmax())
-            if row[j] >= match_iou:
-                out[i] = solve_pose(found[j, 4:14].reshape(5, 2), FIVE_POINT_MODEL, (w, h))
-        return out
-
-    return poses
-
-
-def combined_poses() -> Poses:
-    """FaceMesh where it finds the face, YuNet's five points where it does not."""
-    mesh, five = facemesh_poses(), yunet_poses()
-
-    def poses(image: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
-        out = mesh(image, xyxy)
-        missing = ~np.isfinite(out).all(axis=1)
-        if missing.any():
-            out[missing] = five(image, xyxy[missing])
-        return out
-
-    return poses
-
-
-SOURCES: dict[str, Callable[[], Poses]] = {"facemesh": facemesh_poses, "yunet": yunet_poses,
-                                          "facemesh+yunet": combined_poses}
+SOURCES: dict[str, Callable[[], Poses]] = {name: _poses(name) for name in ("facemesh", "yunet", "facemesh+yunet")}
+"""The head-pose signal's landmark sources (``engine/signals/head_pose.py``), read exactly as it reads them."""
 
 
 @dataclass

@@ -35,3 +35,20 @@ def test_cells_are_blank_when_unknown():
     assert signal.columns() == ["yaw", "pitch", "roll", "eyes_open", "facing_front"]
     assert signal.cells(faces, 0) == ["12.3", "-3.2", "0.0", "0.88", "1"]
     assert signal.cells(faces, 1) == ["", "", "", "", ""]
+
+
+def test_each_landmark_source_reads_the_face_and_they_agree_on_its_direction():
+    from fervision.engine.five_points import FivePointReader
+    from fervision.engine.signals.head_pose import LANDMARKS, HeadPoseReader
+
+    image = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
+    faces = create_detector("yunet")(image)
+    points = FivePointReader().read(image, faces.xyxy)[0]
+    x1, y1, x2, y2 = faces.xyxy[0]
+    assert ((points[:, 0] > x1) & (points[:, 0] < x2) & (points[:, 1] > y1) & (points[:, 1] < y2)).all()
+    assert points[0, 0] < points[2, 0] < points[1, 0]  # the student's right eye, nose, left eye, left to right
+    assert max(points[0, 1], points[1, 1]) < points[2, 1] < min(points[3, 1], points[4, 1])  # eyes, nose, mouth
+    poses = {name: HeadPoseReader(name).read(image, faces.xyxy) for name in LANDMARKS}
+    yaws = [poses[name][0][0, 0] for name in LANDMARKS]
+    assert np.isfinite(yaws).all() and max(yaws) - min(yaws) < 12
+    assert np.isnan(poses["yunet"][1][0]) and np.isfinite(poses["facemesh"][1][0])  # eyes need FaceMesh's eyelids

@@ -73,9 +73,15 @@ class YuNetDetector:
         self._size: tuple[int, int] | None = None
 
     def __call__(self, image_bgr: np.ndarray) -> FaceFrame:
+        return self.detect_with_landmarks(image_bgr)[0]
+
+    def detect_with_landmarks(self, image_bgr: np.ndarray) -> tuple[FaceFrame, np.ndarray]:
+        """The faces and, for each, YuNet's five points in frame pixels ([n, 5, 2]: the student's
+        right eye, left eye, nose tip, right and left mouth corner), which head pose can use."""
         check_bgr(image_bgr)
+        none = (FaceFrame(), np.zeros((0, 5, 2), np.float32))
         if not image_bgr.size:
-            return FaceFrame()
+            return none
         scale = 1.0
         if self.max_side and max(image_bgr.shape[:2]) > self.max_side:
             scale = self.max_side / max(image_bgr.shape[:2])
@@ -86,11 +92,12 @@ class YuNetDetector:
             self._size = (w, h)
         _, faces = self._net.detect(image_bgr)
         if faces is None or not len(faces):
-            return FaceFrame()
+            return none
         xywh = faces[:, :4]
         xyxy = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:4]], axis=1)
         xyxy = (np.clip(xyxy, 0, [w, h, w, h]) / scale).astype(np.float32)
-        return FaceFrame(xyxy=xyxy, confidence=faces[:, -1].astype(np.float32))
+        landmarks = (faces[:, 4:14].reshape(-1, 5, 2) / scale).astype(np.float32)
+        return FaceFrame(xyxy=xyxy, confidence=faces[:, -1].astype(np.float32)), landmarks
 
 
 @register_detector("yunet")

@@ -1,0 +1,48 @@
+"""YuNet's five landmarks for given faces: each face shown in its surroundings at a standard size.
+
+Head pose falls back to these where FaceMesh finds no face (small, blurred or turned faces:
+FaceMesh reads 62 % of ``wider_classroom``'s faces >= 24 px, this 96 %; ``fervision bench
+pose``). The face is looked for again in a window of ``context`` face sizes, scaled so the face
+is ``face_px`` wide, and the detection overlapping its box best gives the points.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from ..core.boxes import box_iou
+from .detectors.yunet import YuNetDetector
+
+
+class FivePointReader:
+    """``read(image_bgr, xyxy)`` → [n, 5, 2] points in frame pixels (NaN where no face is found)."""
+
+    def __init__(self, face_px: float = 96, context: float = 2.0, min_score: float = 0.3, min_iou: float = 0.4,
+                 detector: YuNetDetector | None = None) -> None:
+        self.face_px, self.context, self.min_iou = face_px, context, min_iou
+        self.detector = detector or YuNetDetector(min_confidence=min_score, max_side=None)
+
+    def read(self, image_bgr: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
+        boxes = np.asarray(xyxy, np.float32).reshape(-1, 4)
+        out = np.full((len(boxes), 5, 2), np.nan, np.float32)
+        h, w = image_bgr.shape[:2]
+        for i, box in enumerate(boxes):
+            size = float(np.sqrt(max((box[2] - box[0]) * (box[3] - box[1]), 1.0)))
+            cx, cy, half = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, size * self.context / 2
+            x1, y1 = int(max(0, cx - half)), int(max(0, cy - half))
+            x2, y2 = int(min(w, cx + half)), int(min(h, cy + half))
+            if x2 - x1 < 2 or y2 - y1 < 2:
+                continue
+            scale = self.face_px / size
+            crop = cv2.resize(image_bgr[y1:y2, x1:x2], None, fx=scale, fy=scale,
+                              interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+            found, points = self.detector.detect_with_landmarks(np.ascontiguousarray(crop))
+            if not len(found):
+                continue
+            offset = np.array([x1, y1], np.float32)
+            overlap = box_iou(box[None], found.xyxy / scale + np.tile(offset, 2))[0]
+            best = int(overlap.argmax())
+            if overlap[best] >= self.min_iou:
+                out[i] = points[best] / scale + offset
+        return out
