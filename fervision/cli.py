@@ -156,7 +156,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_recognize(args: argparse.Namespace) -> int:
     from .analysis.annotate import prepare_output_dir
     from .analysis.still import analyse_image, faces_csv
-    from .engine.config import PipelineConfig, build_recognizer, build_signals
+    from .engine.config import build_recognizer, build_signals, facing_stage
     from .engine.detectors import create_detector
     from .engine.sources import read_image
     from .outputs.images import write_image
@@ -164,10 +164,10 @@ def cmd_recognize(args: argparse.Namespace) -> int:
 
     image = read_image(args.image)
     out_dir = prepare_output_dir(args.output, args.image)
-    config = PipelineConfig(model=args.model, device=args.device, detector=args.detector)
+    config = _pipeline_config(args)
     recognizer = build_recognizer(config)
     signals = build_signals(config, recognizer)
-    frame = analyse_image(image, create_detector(args.detector), signals)
+    frame = analyse_image(image, create_detector(args.detector), signals, facing_stage(config))
     stem = Path(args.image).stem
     annotated, table = out_dir / f"{stem}_annotated.jpg", out_dir / f"{stem}_faces.csv"
     try:
@@ -190,8 +190,10 @@ def _pipeline_config(args: argparse.Namespace) -> Any:
     """The ``PipelineConfig`` of annotate's and bench's options (unset ones keep its defaults)."""
     from .engine.config import PipelineConfig
 
-    names = {"min_face_size": "min_face_px"}
+    names = {"min_face_size": "min_face_px", "facing_cone": "facing_cone_deg"}
     values = {names.get(k, k): v for k, v in vars(args).items() if v is not None}
+    if values.pop("no_head_pose", False):
+        values["signals"] = ("expression",)
     return PipelineConfig(**{f.name: values[f.name] for f in dataclasses.fields(PipelineConfig) if f.name in values})
 
 
@@ -265,6 +267,27 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _front(text: str) -> tuple[float, float]:
+    """``--front YAW,PITCH`` in degrees."""
+    try:
+        yaw, pitch = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YAW,PITCH in degrees such as 30,-5, not {text!r}") from None
+    return yaw, pitch
+
+
+def _add_head_pose_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--no-head-pose", action="store_true",
+                   help="do not read head direction and eyes (yaw, pitch, roll, eyes_open, facing_front stay blank)")
+    p.add_argument("--facing-cone", type=float, metavar="DEG",
+                   help="a head within DEG degrees of the front counts as facing front (default: 25)")
+    p.add_argument("--front", type=_front, metavar="YAW,PITCH",
+                   help="where the front of the room is, as a head direction seen from the camera (default: "
+                        "learned from the class: the direction most students face)")
+    p.add_argument("--head-pose-landmarks", choices=["facemesh+yunet", "facemesh", "yunet"],
+                   help="landmarks for head pose (default: facemesh+yunet; see README)")
+
+
 def _add_run_options(p: argparse.ArgumentParser, model_help: str, data_help: str, output_default: str,
                      epochs: int, option_help: str, model_required: bool = True) -> None:
     """The options train and pretrain share, spelled the same in both."""
@@ -302,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list_detectors())
     p.add_argument("--device", default="auto")
     p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated image")
+    _add_head_pose_options(p)
     p.set_defaults(func=cmd_recognize)
 
     p = sub.add_parser("annotate", help="analyse a video, camera or images: annotated video, CSV timelines, plot")
@@ -324,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "(default: 3 on a CPU, 1 on a GPU; use 1 for fast-moving people)")
     p.add_argument("--camera-motion", action="store_true",
                    help="carry student positions along with a moving (panning, zooming, hand-held) camera")
+    _add_head_pose_options(p)
     p.add_argument("--save-faces", nargs="?", const=2.0, type=float, metavar="SECONDS",
                    help="also save each student's face at most every SECONDS (default 2) into OUTPUT/INPUT_face_crops/"
                         "<expression>/, sorted by the model's guess: correct it by moving files, then fine-tune "
@@ -353,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--max-frames", type=int, default=300)
     p.add_argument("--detect-every", type=int, help="as for annotate (default: 3 on a CPU, 1 on a GPU)")
+    _add_head_pose_options(p)
     p.add_argument("--max-faces-per-frame", type=int, help="as for annotate (default: 0 on a CPU, -1 on a GPU)")
     p.add_argument("--faces", type=int, default=30, help="memory: students in the synthetic lesson")
     p.add_argument("--minutes", type=float, default=60.0, help="memory: length of the synthetic lesson")

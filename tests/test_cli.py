@@ -37,11 +37,16 @@ def test_recognize_writes_annotated_image_and_csv(tmp_path, capsys):
     rows = (tmp_path / "sample_face_pexels_faces.csv").read_text().splitlines()
     assert rows[0].split(",")[:8] == ["face", "x1", "y1", "x2", "y2", "det_score", "emotion", "confidence"]
     labels = ("neutral", "happiness", "surprise", "sadness", "anger", "disgust", "fear", "contempt")
-    assert rows[0].split(",")[8:] == [f"p_{x}" for x in labels]
+    assert rows[0].split(",")[8:] == [*[f"p_{x}" for x in labels], "yaw", "pitch", "roll", "eyes_open", "facing_front"]
     assert len(rows) == 2
-    probs = [float(v) for v in rows[1].split(",")[8:]]
-    assert abs(sum(probs) - 1) < 1e-3
+    cells = rows[1].split(",")
+    assert abs(sum(float(v) for v in cells[8:16]) - 1) < 1e-3
+    yaw, pitch, roll, eyes, facing = cells[16:]
+    assert all(abs(float(v)) < 60 for v in (yaw, pitch, roll)) and 0 < float(eyes) <= 1
+    assert facing == "1"  # alone in the photo: the front is where she faces
     assert (tmp_path / "sample_face_pexels_annotated.jpg").stat().st_size > 10_000
+    assert main(["recognize", photo, "--output", str(tmp_path), "--device", "cpu", "--no-head-pose"]) == 0
+    assert (tmp_path / "sample_face_pexels_faces.csv").read_text().splitlines()[0].endswith("p_contempt")
 
 
 def test_recognize_bad_image_inputs(tmp_path, capsys):

@@ -9,17 +9,23 @@ import numpy as np
 
 from ..core.frame import FaceFrame
 from ..engine.detectors import FaceDetector
+from ..engine.facing import FacingFrontStage
 from ..engine.pipeline import Pipeline
 from ..engine.reading import ReadStage
 from ..engine.signals import FaceSignal
 from ..engine.sources import VideoFrame
-from ..engine.stages import DetectStage
+from ..engine.stages import DetectStage, Stage
 
 
-def analyse_image(image_bgr: np.ndarray, detector: FaceDetector, signals: list[FaceSignal]) -> FaceFrame:
+def analyse_image(image_bgr: np.ndarray, detector: FaceDetector, signals: list[FaceSignal],
+                  facing: FacingFrontStage | None = None) -> FaceFrame:
     """Detect every face and read every signal on each (the video road without tracking: one photo's
-    faces are numbered, not followed)."""
-    return Pipeline([DetectStage(detector), ReadStage(signals)]).process(VideoFrame(image_bgr, 0.0, 0))
+    faces are numbered, not followed); ``facing`` marks who faces front (the front learned from the
+    photo's faces unless it was given)."""
+    stages: list[Stage] = [DetectStage(detector), ReadStage(signals)]
+    if facing is not None:
+        stages.append(facing)
+    return Pipeline(stages).process(VideoFrame(image_bgr, 0.0, 0))
 
 
 def faces_csv(faces: FaceFrame, signals: list[FaceSignal]) -> str:

@@ -13,11 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import FervisionError
 from .detectors import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX, create_detector
+from .facing import DEFAULT_CONE_DEG, FacingFrontStage
 from .pipeline import Pipeline
 from .reading import ReadStage
 from .scheduler import RecognitionScheduler
 from .second_look import SecondLook
 from .signals import FaceSignal, create_signal
+from .signals.head_pose import LANDMARKS
 from .smoothing import SmoothStage
 from .stages import DetectStage, FollowCameraStage, SceneCutStage, Stage, TrackStage
 from .tracking import StudentTracker
@@ -55,7 +57,10 @@ class PipelineConfig:
     detect_every: int | None = None  # None: auto (see speed_settings)
     max_faces_per_frame: int | None = None  # None: auto; negative: every face every frame
     camera_motion: bool = False
-    signals: tuple[str, ...] = ("expression",)  # registered per-face signals read on each face
+    signals: tuple[str, ...] = ("expression", "head_pose")  # registered per-face signals read on each face
+    head_pose_landmarks: str = "facemesh+yunet"  # see engine/signals/head_pose.py
+    facing_cone_deg: float = DEFAULT_CONE_DEG  # a head within this angle of the front faces front
+    front: tuple[float, float] | None = None  # (yaw, pitch) of the room's front; None: learned from the class
 
     def __post_init__(self) -> None:
         """Refuse values the detector or the stages would fail on later, with one sentence."""
@@ -69,6 +74,16 @@ class PipelineConfig:
             raise ConfigError(f"Tiling needs 1 or more tiles per side (1: no tiling), not {self.tiles}.")
         if self.detect_every is not None and not _is_count(self.detect_every, 1):
             raise ConfigError("detect every N frames needs N >= 1.")
+        if not (_is_number(self.facing_cone_deg) and 0 < self.facing_cone_deg <= 180):
+            raise ConfigError("The facing-front cone (--facing-cone) must be more than 0 and at most 180 degrees, "
+                              f"not {self.facing_cone_deg}.")
+        if self.front is not None and not (len(self.front) == 2 and all(_is_number(v) for v in self.front)
+                                           and abs(self.front[0]) <= 180 and abs(self.front[1]) <= 90):
+            raise ConfigError(f"The front (--front YAW,PITCH) must be two angles in degrees, yaw within ±180 and "
+                              f"pitch within ±90, not {self.front}.")
+        if self.head_pose_landmarks not in LANDMARKS:
+            raise ConfigError(f"Head-pose landmarks must be one of {', '.join(LANDMARKS)}, "
+                              f"not {self.head_pose_landmarks!r}.")
 
     def with_(self, **changes: Any) -> PipelineConfig:
         return replace(self, **changes)
@@ -107,7 +122,13 @@ def build_recognizer(config: PipelineConfig) -> ExpressionRecognizer:
 
 def build_signals(config: PipelineConfig, recognizer: ExpressionRecognizer) -> list[FaceSignal]:
     """The per-face signals ``config`` names, each given the shared resources it may need."""
-    return [create_signal(name, recognizer=recognizer) for name in config.signals]
+    return [create_signal(name, recognizer=recognizer, head_pose_landmarks=config.head_pose_landmarks)
+            for name in config.signals]
+
+
+def facing_stage(config: PipelineConfig) -> FacingFrontStage | None:
+    """The facing-front stage when head pose is read (it needs the smoothed head directions)."""
+    return FacingFrontStage(config.facing_cone_deg, config.front) if "head_pose" in config.signals else None
 
 
 def build_pipeline(config: PipelineConfig, still: bool = False,
@@ -125,6 +146,8 @@ def build_pipeline(config: PipelineConfig, still: bool = False,
     track = TrackStage(StudentTracker(min_hits=1 if still else 2), SecondLook())
     stages: list[Stage] = [detect, track, ReadStage(signals, RecognitionScheduler(max_per_frame=max_faces)),
                            SmoothStage([key for s in signals for key in s.smoothed])]
+    if (facing := facing_stage(config)) is not None:
+        stages.append(facing)
     if still:
         return Pipeline(stages)
     followers: list[DetectStage | TrackStage | FollowCameraStage] = [detect, track]

@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from .native_noise import native_stderr_silenced
+
 MESH_LANDMARKS = 478
 CROP_MARGIN = 0.25
 """Extra room on each side of the detector's box, as a share of its size (FaceMesh wants the
@@ -20,14 +22,27 @@ MIN_CROP_PX = 96
 """Small faces are scaled up to this side before reading (FaceMesh reads at 192 px)."""
 
 
-def crop_box(box: np.ndarray, width: int, height: int, margin: float = CROP_MARGIN) -> tuple[int, int, int, int]:
-    """A square around ``box`` (x1, y1, x2, y2), grown by ``margin`` on each side, inside the frame."""
+def square_crop(image_bgr: np.ndarray, box: np.ndarray, margin: float = CROP_MARGIN) -> tuple[np.ndarray, float, float]:
+    """A square around ``box`` (x1, y1, x2, y2), grown by ``margin`` on each side (FaceMesh assumes
+    a square input). At the frame's edge the square slides inside the frame; only a square larger
+    than the frame is padded (the border repeated). Returns the crop and its top-left corner in
+    the frame (negative when padded)."""
+    import cv2
+
+    height, width = image_bgr.shape[:2]
     x1, y1, x2, y2 = (float(v) for v in box)
-    side = max(x2 - x1, y2 - y1) * (1 + 2 * margin)
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
-    left, top = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
-    right, bottom = int(min(width, cx + side / 2)), int(min(height, cy + side / 2))
-    return left, top, right, bottom
+    side = max(2, round(max(x2 - x1, y2 - y1) * (1 + 2 * margin)))
+    left, top = round((x1 + x2 - side) / 2), round((y1 + y2 - side) / 2)
+    if side <= width:
+        left = min(max(left, 0), width - side)
+    if side <= height:
+        top = min(max(top, 0), height - side)
+    inner = image_bgr[max(0, top):min(height, top + side), max(0, left):min(width, left + side)]
+    if inner.size == 0:
+        return np.zeros((0, 0, 3), np.uint8), float(left), float(top)
+    pads = (max(0, -top), max(0, top + side - height), max(0, -left), max(0, left + side - width))
+    crop = cv2.copyMakeBorder(inner, *pads, cv2.BORDER_REPLICATE) if any(pads) else inner
+    return crop, float(left), float(top)
 
 
 class FaceMeshReader:
@@ -37,19 +52,20 @@ class FaceMeshReader:
         os.environ.setdefault("GLOG_minloglevel", "2")  # mediapipe's start-up chatter
         import mediapipe as mp  # lazily: it loads TensorFlow Lite
 
-        self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1,
-                                                     refine_landmarks=True, min_detection_confidence=min_confidence)
+        with native_stderr_silenced():  # its graph starts on the first image: start it now, quietly
+            self._mesh = mp.solutions.face_mesh.FaceMesh(static_image_mode=True, max_num_faces=1,
+                                                         refine_landmarks=True,
+                                                         min_detection_confidence=min_confidence)
+            self._mesh.process(np.zeros((MIN_CROP_PX, MIN_CROP_PX, 3), np.uint8))
 
     def read(self, image_bgr: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
         import cv2
 
-        height, width = image_bgr.shape[:2]
         out = np.full((len(xyxy), MESH_LANDMARKS, 2), np.nan, np.float32)
         for i, box in enumerate(np.asarray(xyxy, np.float32).reshape(-1, 4)):
-            left, top, right, bottom = crop_box(box, width, height)
-            if right - left < 8 or bottom - top < 8:
+            crop, left, top = square_crop(image_bgr, box)
+            if min(crop.shape[:2]) < 8:
                 continue
-            crop = image_bgr[top:bottom, left:right]
             scale = max(1.0, MIN_CROP_PX / min(crop.shape[:2]))
             if scale > 1:
                 crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)

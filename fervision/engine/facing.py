@@ -19,10 +19,13 @@ from collections import Counter, deque
 
 import numpy as np
 
-from ..core.frame import FACING_FRONT, HEAD_POSE, READ_AT, FaceFrame
+from ..core.frame import FACING_FRONT, HEAD_POSE, FaceFrame
 
 DEFAULT_CONE_DEG = 25.0
 DEFAULT_WINDOW_S = 120.0
+SAMPLE_EVERY_S = 0.5
+"""Each student's head direction enters the front's estimate at most this often (every student
+weighs the same, whether their face is re-read every frame or once a second)."""
 
 
 def direction(yaw: np.ndarray, pitch: np.ndarray) -> np.ndarray:
@@ -57,7 +60,7 @@ class FacingFrontStage:
         if self.fixed_front is not None:
             return self.fixed_front
         when, learned = self._learned
-        if 0 <= now - when < 1.0:
+        if learned is not None and 0 <= now - when < 1.0:
             return learned
         learned = self._learn(now)
         self._learned = (now, learned)
@@ -77,18 +80,19 @@ class FacingFrontStage:
         return float(yaw), float(pitch)
 
     def __call__(self, faces: FaceFrame, image_bgr: np.ndarray) -> FaceFrame:
-        pose, read_at = faces.data.get(HEAD_POSE), faces.data.get(READ_AT)
+        pose = faces.data.get(HEAD_POSE)
         out = np.full(len(faces), np.nan, np.float32)
         if pose is None or not len(faces):
             faces.data[FACING_FRONT] = out
             return faces
-        ids = faces.ids_or_unknown()
+        # faces of one photo have no ids: each is its own "student" for learning the front
+        ids = faces.student_ids if faces.student_ids is not None else np.arange(1, len(faces) + 1)
         known = np.isfinite(pose[:, :2]).all(axis=1)
-        fresh = known & (ids > 0)
-        if read_at is not None:
-            fresh &= np.isfinite(read_at)  # a new reading, not one held from an earlier frame
-        for i in np.flatnonzero(fresh):
-            self._history.setdefault(int(ids[i]), deque()).append((faces.time_s, float(pose[i, 0]), float(pose[i, 1])))
+        for i in np.flatnonzero(known & (ids > 0)):
+            # each student's (smoothed) direction sampled at a steady pace, however often it is read
+            history = self._history.setdefault(int(ids[i]), deque())
+            if not history or not 0 <= faces.time_s - history[-1][0] < SAMPLE_EVERY_S:
+                history.append((faces.time_s, float(pose[i, 0]), float(pose[i, 1])))
         front = self.front(faces.time_s)
         if front is not None and known.any():
             out[known] = angle_between(pose[known, 0], pose[known, 1], front) <= self.cone_deg

@@ -41,10 +41,13 @@ def test_annotate_writes_every_output(sample_clip, tmp_path):
     faces = _rows(out["faces"])
     assert list(faces[0])[:10] == ["frame", "time_s", "student_id", "x1", "y1", "x2", "y2", "det_score", "emotion",
                                    "confidence"]
-    assert list(faces[0])[10:] == [f"p_{x}" for x in LABELS]
+    assert list(faces[0])[10:] == [*[f"p_{x}" for x in LABELS], "yaw", "pitch", "roll", "eyes_open", "facing_front"]
     assert len(faces) == 15 and {r["student_id"] for r in faces[1:]} == {"1"}
+    posed = [r for r in faces[1:] if r["yaw"]]
+    assert len(posed) >= 13 and all(r["facing_front"] in ("0", "1") and r["eyes_open"] for r in posed)
     students = _rows(out["students"])
     assert len(students) == 1 and students[0]["frames"] == "14" and students[0]["dominant_emotion"] in LABELS
+    assert 0 <= float(students[0]["facing_front_share"]) <= 1
     classes = _rows(out["class"])
     assert [r["time_s"] for r in classes] == ["0", "1"]
     assert abs(sum(float(classes[0][f"share_{x}"]) for x in LABELS) - 1) < 1e-3

@@ -15,13 +15,21 @@ def test_speed_defaults_depend_on_the_device():
 
 def test_build_pipeline_applies_the_config():
     pipeline = build_pipeline(PipelineConfig(device="cpu", min_face_px=30, min_face_score=0.8))
-    assert [stage.name for stage in pipeline.stages] == ["scene cut", "detect", "track", "recognise", "smooth"]
+    assert [stage.name for stage in pipeline.stages] == ["scene cut", "detect", "track", "recognise", "smooth",
+                                                         "facing front"]
+    assert [s.name for s in pipeline.signals] == ["expression", "head_pose"]
+    plain = build_pipeline(PipelineConfig(device="cpu", signals=("expression",)), recognizer=pipeline.recognizer)
+    assert "facing front" not in [stage.name for stage in plain.stages] and len(plain.signals) == 1
+    given = build_pipeline(PipelineConfig(device="cpu", front=(30.0, -5.0), facing_cone_deg=15.0),
+                           recognizer=pipeline.recognizer).stage("facing front")
+    assert given.fixed_front == (30.0, -5.0) and given.cone_deg == 15.0
     detect = pipeline.stage("detect")
     assert detect.every == 3 and pipeline.stage("recognise").scheduler.max_per_frame == 0
     assert detect.detector.min_size == 30 and detect.detector.detector.detector.min_confidence == 0.8
     still = build_pipeline(PipelineConfig(device="cpu"), still=True, recognizer=pipeline.recognizer)
     assert still.stage("detect").every == 1 and still.stage("track").tracker.min_hits == 1
-    assert [stage.name for stage in still.stages] == ["detect", "track", "recognise", "smooth"]  # unrelated photos
+    assert [stage.name for stage in still.stages] == ["detect", "track", "recognise", "smooth",
+                                                       "facing front"]  # unrelated photos
     assert still.stage("track").second_look is not None  # a photo's faces get the second look too
     moving = build_pipeline(PipelineConfig(device="cpu", camera_motion=True), recognizer=pipeline.recognizer)
     assert [stage.name for stage in moving.stages[:2]] == ["scene cut", "camera motion"]
@@ -38,6 +46,11 @@ def test_build_pipeline_applies_the_config():
     ({"min_face_px": -1}, r"minimum face size \(--min-face-size\) must be 0 pixels or more, not -1\."),
     ({"tiles": 0}, "1 or more tiles per side"),
     ({"detect_every": 0}, "N >= 1"),
+    ({"facing_cone_deg": 0}, r"facing-front cone \(--facing-cone\) must be more than 0 and at most 180"),
+    ({"facing_cone_deg": float("nan")}, "facing-front cone"),
+    ({"front": (200.0, 0.0)}, r"front \(--front YAW,PITCH\) must be two angles"),
+    ({"front": (0.0,)}, "two angles"),
+    ({"head_pose_landmarks": "openface"}, "Head-pose landmarks must be one of facemesh\\+yunet, facemesh, yunet"),
     ({"detect_every": -3}, "N >= 1"),
 ])
 def test_out_of_range_values_are_refused_when_the_config_is_made(changes, message):

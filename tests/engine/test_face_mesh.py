@@ -46,3 +46,33 @@ def test_no_landmarks_where_there_is_no_face(reader):
     wall = np.full((400, 400, 3), 180, np.uint8)
     cv2.putText(wall, "fervision", (40, 200), cv2.FONT_HERSHEY_SIMPLEX, 2, (40, 40, 40), 4)
     assert np.isnan(reader.read(wall, np.array([[100, 100, 300, 300]], np.float32))).all()
+
+
+def test_mediapipe_start_up_prints_nothing():
+    """TensorFlow Lite's start-up chatter would precede every run's own output."""
+    import subprocess
+    import sys
+
+    code = ("import numpy as np\n"
+            "from fervision.engine.face_mesh import FaceMeshReader\n"
+            "from fervision.engine.detectors import create_detector\n"
+            "FaceMeshReader().read(np.zeros((200, 200, 3), np.uint8), np.array([[50, 50, 150, 150]], np.float32))\n"
+            "create_detector('mediapipe')(np.zeros((100, 100, 3), np.uint8))\n"
+            "import sys; print('still here', file=sys.stderr)\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stderr == "still here\n"
+
+
+def test_a_face_at_the_frame_edge_is_read_from_a_square_crop_without_warnings(reader, capfd):
+    from fervision.engine.face_mesh import square_crop
+
+    image = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
+    box = create_detector("yunet")(image).xyxy[0]
+    shift = int(box[0]) + 10  # the face's left edge moved 10 px beyond the picture's left edge
+    edge = np.ascontiguousarray(image[:, shift:])
+    moved = box - np.array([shift, 0, shift, 0], np.float32)
+    crop, left, _ = square_crop(edge, moved)
+    assert crop.shape[0] == crop.shape[1] and left < 0
+    landmarks = reader.read(edge, moved[None])[0]
+    assert np.isfinite(landmarks).all()
+    assert "NORM_RECT" not in capfd.readouterr().err

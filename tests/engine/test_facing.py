@@ -53,3 +53,12 @@ def test_the_front_follows_the_class_over_the_window():
     assert stage.front(39.0) == pytest.approx((50, 0), abs=0.5)
     with pytest.raises(ValueError, match="cone"):
         FacingFrontStage(cone_deg=0)
+
+
+def test_a_front_is_found_as_soon_as_a_student_is_known_even_between_readings():
+    stage = FacingFrontStage()
+    first = _frame(0.0, [(10, 0, 0)], ids=[-1])  # not a student yet: nothing to learn from
+    assert np.isnan(stage(first, None).data[FACING_FRONT]).all()
+    held = _frame(0.1, [(10, 0, 0)], ids=[1])
+    held.data[READ_AT][:] = np.nan  # its reading held from the last frame (labels refresh once a second)
+    assert stage(held, None).data[FACING_FRONT].tolist() == [1]

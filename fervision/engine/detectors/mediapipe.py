@@ -12,6 +12,7 @@ import numpy as np
 
 from ...core.frame import FaceFrame
 from ...errors import FervisionError
+from ..native_noise import native_stderr_silenced
 from .registry import FaceDetector, register_detector
 from .yunet import check_bgr, check_fraction, check_tiles
 
@@ -30,9 +31,11 @@ class MediaPipeDetector:
 
         self.min_confidence = min_confidence
 
-        self._detector = mp.solutions.face_detection.FaceDetection(
-            model_selection=1 if model == "full" else 0, min_detection_confidence=min_confidence
-        )
+        with native_stderr_silenced():  # its graph starts on the first image: start it now, quietly
+            self._detector = mp.solutions.face_detection.FaceDetection(
+                model_selection=1 if model == "full" else 0, min_detection_confidence=min_confidence
+            )
+            self._detector.process(np.zeros((128, 128, 3), np.uint8))
 
     def __call__(self, image_bgr: np.ndarray) -> FaceFrame:
         check_bgr(image_bgr)
