@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,7 @@ class StudentRow:
     counted: bool = True
     reason: str = ""  # why not counted: "hidden", "walking past", "in view only briefly"
     merged: tuple[int, ...] = ()  # ids the user merged into this one
+    facing_front_share: float = float("nan")  # NaN when no head direction was read
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class SessionSnapshot:
     current: np.ndarray  # [k] share over the last CURRENT_WINDOW_S
     faces_now: int
     students: list[StudentRow]
+    facing: np.ndarray = field(default_factory=lambda: np.zeros(0))  # [n] share facing front per second (NaN: unknown)
 
 
 class _Locked(SinkBase):
@@ -194,6 +196,7 @@ class AnalysisSession:
             seconds = np.array(sorted(s for s in record.seconds if now - window_s < s + 1 and s <= now), np.float64)
             k = len(record.labels)
             shares = np.stack([record.class_shares(int(s)) for s in seconds]) if len(seconds) else np.zeros((0, k))
+            facing = np.array([record.class_facing_front(int(s)) for s in seconds], np.float64)
             recent = [record.class_counts(s) for s in record.seconds if now - CURRENT_WINDOW_S < s <= now]
             counts = np.sum(recent, axis=0) if recent else np.zeros(k)
             current = counts / counts.sum() if counts.sum() else np.zeros(k)
@@ -204,13 +207,19 @@ class AnalysisSession:
                 rows.append(StudentRow(sid, record.names.get(sid, ""),
                                        record.labels[st.last_emotion] if in_view else "",
                                        record.dominant(sid), st.seen_s, counted=not reason, reason=reason,
-                                       merged=tuple(record.members(sid)[1:])))
-            return SessionSnapshot(list(record.labels), seconds, shares, current, self._faces_now, rows)
+                                       merged=tuple(record.members(sid)[1:]),
+                                       facing_front_share=st.facing_front_share))
+            return SessionSnapshot(list(record.labels), seconds, shares, current, self._faces_now, rows, facing)
 
     def student_timeline(self, student_id: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(run starts, run ends, top-emotion indices) of one student, for their timeline plot."""
         with self.lock:
             return self.record.student_timeline(student_id)
+
+    def student_facing(self, student_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(seconds, share of that second facing front) of one student, where a head direction was read."""
+        with self.lock:
+            return self.record.student_facing(student_id)
 
     def export(self, folder: str | Path, stem: str | None = None) -> dict[str, Path]:
         """The three CSVs and the timeline PNG of the session so far (``fervision annotate``'s formats).

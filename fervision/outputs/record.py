@@ -398,6 +398,15 @@ class LessonRecord(SinkBase):
             return np.zeros(0), np.zeros(0), np.zeros(0, np.int64)
         return self.student(student_id).timeline()
 
+    def student_facing(self, student_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """(seconds, share of that second's analysed frames facing front) of one student, for the
+        seconds where a head direction was read."""
+        if self.root(student_id) not in self.students:
+            return np.zeros(0), np.zeros(0)
+        per_second = self.student(student_id).facing_per_second()
+        seconds = np.flatnonzero(per_second[:, 1])
+        return seconds.astype(np.float64), per_second[seconds, 0] / per_second[seconds, 1]
+
     def dominant(self, student_id: int) -> str:
         return self.labels[int(self.student(student_id).counts.argmax())]
 

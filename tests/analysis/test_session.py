@@ -40,6 +40,10 @@ def test_snapshot_has_class_series_and_students(session_with_frames):
     (row,) = snap.students
     assert row.student_id == 1 and row.current in snap.labels and row.dominant in snap.labels
     assert 2.7 < row.seen_s <= 2.9  # seen from the 2nd frame (confirmation) to the last
+    assert snap.facing.shape == (3,) and np.allclose(snap.facing[1:], 1.0)  # alone: the front is where she looks
+    assert row.facing_front_share > 0.9
+    seconds, shares = session_with_frames.student_facing(1)
+    assert seconds.tolist() == [0, 1, 2] and shares[1:].tolist() == [1.0, 1.0]
     assert list(session_with_frames.snapshot(window_s=1.0).seconds) == [1, 2]
 
 

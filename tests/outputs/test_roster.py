@@ -139,6 +139,9 @@ def test_facing_front_shares_per_student_and_per_second(tmp_path):
         pass
     assert [r["facing_front_share"] for r in _read(tmp_path / "s.csv")] == ["1.0000", "0.2500", ""]
     assert [r["facing_front_share"] for r in _read(tmp_path / "c.csv")] == ["1.0000", "0.5000", "0.5000", "0.5000"]
+    seconds, shares = record.student_facing(2)
+    assert seconds.tolist() == [0, 1, 2, 3] and shares.tolist() == [1.0, 0.0, 0.0, 0.0]
+    assert record.student_facing(3)[0].size == 0 and record.student_facing(99)[0].size == 0
     record.set_counted(2, False)
     assert record.class_facing_front(1) == 1.0
 
