@@ -206,6 +206,23 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .analysis.batch import LessonOptions, find_lessons, run_batch
+
+    if args.stride < 1:
+        raise FervisionError("--stride must be 1 or more.")
+    lessons = find_lessons(args.inputs, args.manifest)
+    options = LessonOptions(_pipeline_config(args), stride=args.stride, blur_faces=args.blur_faces,
+                            save_faces_every=args.save_faces)
+    summary = run_batch(lessons, args.output, options, workers=args.workers, ray_address=args.ray,
+                        cpus_per_lesson=args.cpus_per_lesson)
+    print(f"{len(summary.rows)} lesson(s): {summary.count('done')} done, {summary.count('skipped')} skipped "
+          f"(finished before), {summary.count('failed')} failed; {summary.csv_path}")
+    for row in summary.failed:
+        print(f"  failed: {row['reason']}")
+    return 1 if summary.failed else 0
+
+
 def _report_annotate(source: str, result: Any) -> None:
     print(f"{source}: {result.frames} frames ({result.processed} analysed), {result.students} student(s)"
           + (f" (and {result.not_counted} not counted: see students.csv)" if result.not_counted else "")
@@ -354,6 +371,29 @@ def build_parser() -> argparse.ArgumentParser:
                         "<expression>/, sorted by the model's guess: correct it by moving files, then fine-tune "
                         "(`fervision train --init default --dataset folder ...`); off unless asked")
     p.set_defaults(func=cmd_annotate)
+
+    p = sub.add_parser("batch", help="analyse many lessons (files, folders, globs, a manifest), locally or on Ray")
+    p.add_argument("inputs", nargs="*", help="video files, folders (searched for videos) or glob patterns")
+    p.add_argument("--manifest", help="a CSV with a 'path' column; its other columns are carried into lessons.csv")
+    p.add_argument("--output", required=True, help="one folder per lesson, and lessons.csv, go here")
+    p.add_argument("--workers", type=int, default=1, help="lessons analysed at once on this machine (default 1)")
+    p.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="run each lesson as a Ray task: on a local Ray (no ADDRESS), 'auto' or ray://host:10001 "
+                        "(needs pip install 'fervision[cluster]'; --output must be storage every node sees)")
+    p.add_argument("--cpus-per-lesson", type=int, default=1, help="with --ray on CPUs: CPUs each lesson reserves")
+    p.add_argument("--model", default="default", help="shipped checkpoint name or checkpoint file")
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list_detectors())
+    p.add_argument("--device", default="auto")
+    p.add_argument("--stride", type=int, default=1, help="as for annotate")
+    p.add_argument("--blur-faces", action="store_true", help="as for annotate")
+    p.add_argument("--max-faces-per-frame", type=int, help="as for annotate")
+    p.add_argument("--min-face-score", type=float, help="as for annotate")
+    p.add_argument("--min-face-size", type=int, default=DEFAULT_MIN_FACE_PX, metavar="PX", help="as for annotate")
+    p.add_argument("--detect-every", type=int, help="as for annotate")
+    p.add_argument("--camera-motion", action="store_true", help="as for annotate")
+    _add_head_pose_options(p)
+    p.add_argument("--save-faces", nargs="?", const=2.0, type=float, metavar="SECONDS", help="as for annotate")
+    p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("gui", help="open the desktop app (without a display: annotate SOURCE instead)")
     p.add_argument("source", nargs="?",

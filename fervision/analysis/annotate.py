@@ -40,6 +40,9 @@ class AnnotateResult:
     failed_frames: int = 0
     students: int = 0  # counted students
     not_counted: int = 0  # ids the roster rules left out (walking past, seen briefly)
+    duration_s: float = 0.0  # time of the last frame read
+    class_shares: dict[str, float] = field(default_factory=dict)  # each emotion's share over the lesson
+    facing_front_share: float = float("nan")  # NaN without head pose
 
 
 def prepare_output_dir(output: str | Path | None, source_spec: str) -> Path:
@@ -130,9 +133,13 @@ def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved
 
         stats = run(source, FrameLoop(pipeline, sinks), stride=stride, on_frame=on_frame)
     paths["timeline"] = timeline
+    shares, facing = record.lesson_shares()
     return AnnotateResult(outputs=paths, frames=stats.frames, processed=stats.processed,
                           failed_frames=source.failed_frames, students=len(record.counted_ids()),
-                          not_counted=len(record.student_ids()) - len(record.counted_ids()))
+                          not_counted=len(record.student_ids()) - len(record.counted_ids()),
+                          duration_s=saved.until_s or 0.0,
+                          class_shares=dict(zip(record.labels, shares.tolist(), strict=True)),
+                          facing_front_share=facing)
 
 
 @dataclass

@@ -57,6 +57,7 @@ class FaceMeshReader:
                                                          refine_landmarks=True,
                                                          min_detection_confidence=min_confidence)
             self._mesh.process(np.zeros((MIN_CROP_PX, MIN_CROP_PX, 3), np.uint8))
+        self._quiet = True
 
     def read(self, image_bgr: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
         import cv2
@@ -69,7 +70,12 @@ class FaceMeshReader:
             scale = max(1.0, MIN_CROP_PX / min(crop.shape[:2]))
             if scale > 1:
                 crop = cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
-            result = self._mesh.process(np.ascontiguousarray(crop[..., ::-1]))
+            if self._quiet:  # its landmark stage warns on its first face (from C++): keep that quiet too
+                with native_stderr_silenced():
+                    result = self._mesh.process(np.ascontiguousarray(crop[..., ::-1]))
+                self._quiet = not result.multi_face_landmarks
+            else:
+                result = self._mesh.process(np.ascontiguousarray(crop[..., ::-1]))
             if not result.multi_face_landmarks:
                 continue
             points = result.multi_face_landmarks[0].landmark

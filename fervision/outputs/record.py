@@ -382,6 +382,14 @@ class LessonRecord(SinkBase):
             return math.nan
         return float(facing[second, 0] / facing[second, 1])
 
+    def lesson_shares(self) -> tuple[np.ndarray, float]:
+        """Over the whole lesson, the counted students' readings: the share of each top emotion, and
+        the share facing front (NaN when no head direction was read)."""
+        counts, facing = self._class_tables()
+        total, (front, known) = counts.sum(axis=0), facing.sum(axis=0)
+        shares = total / total.sum() if total.sum() else np.zeros(len(self.labels))
+        return shares, float(front / known) if known else math.nan
+
     def class_shares(self, second: int) -> np.ndarray:
         """Share of the counted students' readings per emotion in one second (zeros when none)."""
         c = self.class_counts(second)

@@ -56,7 +56,9 @@ def test_mediapipe_start_up_prints_nothing():
     code = ("import numpy as np\n"
             "from fervision.engine.face_mesh import FaceMeshReader\n"
             "from fervision.engine.detectors import create_detector\n"
-            "FaceMeshReader().read(np.zeros((200, 200, 3), np.uint8), np.array([[50, 50, 150, 150]], np.float32))\n"
+            "import cv2\n"
+            f"face = cv2.imread({str(ROOT / 'assets' / 'sample_face_pexels.jpg')!r})\n"
+            "FaceMeshReader().read(face, create_detector('yunet')(face).xyxy)\n"
             "create_detector('mediapipe')(np.zeros((100, 100, 3), np.uint8))\n"
             "import sys; print('still here', file=sys.stderr)\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
