@@ -19,6 +19,7 @@ import csv
 import glob
 import io
 import json
+import logging
 import math
 import os
 import re
@@ -245,7 +246,7 @@ def _ray_results(lessons: list[Lesson], output: str, options: LessonOptions, add
     except ImportError:
         raise FervisionError("--ray needs Ray: pip install 'fervision[cluster]'.") from None
     ray.init(address=None if address == "local" else address, ignore_reinit_error=True,
-             include_dashboard=False, logging_level="ERROR", log_to_driver=False)
+             include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
     try:
         gpus = ray.cluster_resources().get("GPU", 0)
         if gpus:  # one GPU per lesson, the recogniser on it

@@ -57,6 +57,27 @@ def crop_faces(image: np.ndarray, xyxy: np.ndarray, margin: float = 0.0) -> list
     return crops
 
 
+def face_window(image: np.ndarray, box: np.ndarray, context: float,
+                face_px: float) -> tuple[np.ndarray, float, np.ndarray] | None:
+    """The face ``box`` shown in its surroundings at a standard size: a window ``context`` face
+    sizes (sqrt(w·h)) wide around it, clipped to the image, scaled so the face is ``face_px``.
+    Returns (window, scale, its top-left corner in the image), or None when nothing is left of it.
+    A box in the window maps back to the image as ``box / scale + [x, y, x, y]`` of the corner."""
+    import cv2
+
+    h, w = image.shape[:2]
+    size = float(np.sqrt(max((box[2] - box[0]) * (box[3] - box[1]), 1.0)))
+    cx, cy, half = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, size * context / 2
+    x1, y1 = int(max(0, cx - half)), int(max(0, cy - half))
+    x2, y2 = int(min(w, cx + half)), int(min(h, cy + half))
+    if x2 - x1 < 2 or y2 - y1 < 2:
+        return None
+    scale = face_px / size
+    window = cv2.resize(image[y1:y2, x1:x2], None, fx=scale, fy=scale,
+                        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    return np.ascontiguousarray(window), scale, np.array([x1, y1], np.float32)
+
+
 def warp_boxes(xyxy: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Apply a 2×3 similarity transform to ``xyxy`` boxes (corners mapped, box re-fitted)."""
     if len(xyxy) == 0:

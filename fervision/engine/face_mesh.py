@@ -45,6 +45,15 @@ def square_crop(image_bgr: np.ndarray, box: np.ndarray, margin: float = CROP_MAR
     return crop, float(left), float(top)
 
 
+NOSE_TIP = 1
+
+
+def _inside(point: np.ndarray, box: np.ndarray, grow: float = 0.1) -> bool:
+    x1, y1, x2, y2 = box
+    mx, my = grow * (x2 - x1), grow * (y2 - y1)
+    return bool(x1 - mx <= point[0] <= x2 + mx and y1 - my <= point[1] <= y2 + my)
+
+
 class FaceMeshReader:
     """``read(image_bgr, xyxy)`` → [n, 478, 2] landmarks in the frame's pixels (NaN where no face)."""
 
@@ -79,8 +88,10 @@ class FaceMeshReader:
             if not result.multi_face_landmarks:
                 continue
             points = result.multi_face_landmarks[0].landmark
-            xy = np.array([(p.x, p.y) for p in points], np.float32)
-            out[i, :len(xy)] = xy * [crop.shape[1] / scale, crop.shape[0] / scale] + [left, top]
+            xy = np.array([(p.x, p.y) for p in points], np.float32) * [crop.shape[1] / scale, crop.shape[0] / scale]
+            xy += [left, top]
+            if _inside(xy[NOSE_TIP], box):  # the crop's margin can hold a neighbour's face: not this one's
+                out[i, :len(xy)] = xy
         return out
 
     def close(self) -> None:

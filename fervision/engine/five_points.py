@@ -8,10 +8,9 @@ is ``face_px`` wide, and the detection overlapping its box best gives the points
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from ..core.boxes import box_iou
+from ..core.boxes import box_iou, face_window
 from .detectors.yunet import YuNetDetector
 
 
@@ -26,23 +25,16 @@ class FivePointReader:
     def read(self, image_bgr: np.ndarray, xyxy: np.ndarray) -> np.ndarray:
         boxes = np.asarray(xyxy, np.float32).reshape(-1, 4)
         out = np.full((len(boxes), 5, 2), np.nan, np.float32)
-        h, w = image_bgr.shape[:2]
         for i, box in enumerate(boxes):
-            size = float(np.sqrt(max((box[2] - box[0]) * (box[3] - box[1]), 1.0)))
-            cx, cy, half = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, size * self.context / 2
-            x1, y1 = int(max(0, cx - half)), int(max(0, cy - half))
-            x2, y2 = int(min(w, cx + half)), int(min(h, cy + half))
-            if x2 - x1 < 2 or y2 - y1 < 2:
+            window = face_window(image_bgr, box, self.context, self.face_px)
+            if window is None:
                 continue
-            scale = self.face_px / size
-            crop = cv2.resize(image_bgr[y1:y2, x1:x2], None, fx=scale, fy=scale,
-                              interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-            found, points = self.detector.detect_with_landmarks(np.ascontiguousarray(crop))
+            crop, scale, corner = window
+            found, points = self.detector.detect_with_landmarks(crop)
             if not len(found):
                 continue
-            offset = np.array([x1, y1], np.float32)
-            overlap = box_iou(box[None], found.xyxy / scale + np.tile(offset, 2))[0]
+            overlap = box_iou(box[None], found.xyxy / scale + np.tile(corner, 2))[0]
             best = int(overlap.argmax())
             if overlap[best] >= self.min_iou:
-                out[i] = points[best] / scale + offset
+                out[i] = points[best] / scale + corner
         return out

@@ -11,10 +11,9 @@ a second while it is refused), so the cost is one small detector run per new fac
 
 from __future__ import annotations
 
-import cv2
 import numpy as np
 
-from ..core.boxes import box_iou
+from ..core.boxes import box_iou, face_window
 from .detectors.registry import FaceDetector
 from .detectors.yunet import YuNetDetector
 
@@ -39,18 +38,12 @@ class SecondLook:
         return np.array([self._found_again(image_bgr, box) for box in boxes], bool)
 
     def _found_again(self, image: np.ndarray, box: np.ndarray) -> bool:
-        h, w = image.shape[:2]
-        size = float(np.sqrt(max((box[2] - box[0]) * (box[3] - box[1]), 1.0)))
-        cx, cy, half = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2, size * self.context / 2
-        x1, y1 = int(max(0, cx - half)), int(max(0, cy - half))
-        x2, y2 = int(min(w, cx + half)), int(min(h, cy + half))
-        if x2 - x1 < 2 or y2 - y1 < 2:
+        window = face_window(image, box, self.context, self.face_px)
+        if window is None:
             return True  # nothing to look at (a box off the frame): no reason to refuse it
-        scale = self.face_px / size
-        crop = cv2.resize(image[y1:y2, x1:x2], None, fx=scale, fy=scale,
-                          interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        found = self.detector(np.ascontiguousarray(crop))
+        crop, scale, corner = window
+        found = self.detector(crop)
         if not len(found):
             return False
-        again = found.xyxy / scale + np.array([x1, y1, x1, y1], np.float32)
+        again = found.xyxy / scale + np.tile(corner, 2)
         return bool(box_iou(box[None], again).max() >= self.min_iou)

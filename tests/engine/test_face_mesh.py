@@ -78,3 +78,17 @@ def test_a_face_at_the_frame_edge_is_read_from_a_square_crop_without_warnings(re
     landmarks = reader.read(edge, moved[None])[0]
     assert np.isfinite(landmarks).all()
     assert "NORM_RECT" not in capfd.readouterr().err
+
+
+def test_each_box_gets_its_own_face_not_its_neighbours(reader):
+    face = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
+    pair = np.hstack([face, face[:, ::-1]])
+    boxes = create_detector("yunet")(pair).xyxy
+    assert len(boxes) == 2
+    boxes = boxes[np.argsort(boxes[:, 0])]
+    landmarks = reader.read(pair, boxes)
+    for box, points in zip(boxes, landmarks, strict=True):
+        assert box[0] - 10 < np.median(points[:, 0]) < box[2] + 10
+    # a box with no face of its own between them gets nothing, though its crop shows both
+    between = np.array([[boxes[0, 2] - 20, boxes[0, 1], boxes[1, 0] + 20, boxes[0, 3]]], np.float32)
+    assert np.isnan(reader.read(pair, between)).all()
