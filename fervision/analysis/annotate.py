@@ -19,6 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..engine.config import PipelineConfig, build_pipeline
+from ..engine.pipeline import Pipeline
 from ..engine.sources import ImageSource, Source, VideoFileSource, VideoFrame, open_source
 from ..errors import FervisionError
 from ..outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink
@@ -26,6 +27,7 @@ from ..outputs.face_crops import FaceCropSink
 from ..outputs.images import AnnotatedImagesSink
 from ..outputs.overlay import draw_faces
 from ..outputs.record import EVERY_FACE, LessonRecord
+from ..outputs.report import ReportSink
 from ..outputs.sink import Sink
 from ..outputs.timeline import TimelineSink
 from ..outputs.video import AnnotatedVideoSink
@@ -94,19 +96,26 @@ def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved
     stem = source.name
     paths = {kind: folder / f"{stem}_{kind}.csv" for kind in ("faces", "students", "class")}
     timeline = folder / f"{stem}_timeline.png"
+    report = folder / f"{stem}_report.html"
     video = folder / f"{stem}_annotated.mp4"
-    for path in [*paths.values(), timeline, *((video, video.with_suffix(".partial.mp4"))
+    for path in [*paths.values(), timeline, report, *((video, video.with_suffix(".partial.mp4"))
                                              if isinstance(source, VideoFileSource) else ())]:
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     still = isinstance(source, ImageSource)
-    pipeline = build_pipeline(config or PipelineConfig(), still=still)
+    config = config or PipelineConfig()
+    pipeline = build_pipeline(config, still=still)
     record = LessonRecord(pipeline.labels, EVERY_FACE if still else None)
     draw = partial(draw_faces, signals=pipeline.signals, blur=blur_faces)
     with contextlib.ExitStack() as stack:
         sinks: list[Sink] = [record]
         sinks.append(stack.enter_context(TimelineSink(timeline, record,
                                                       title=f"{stem}: class emotion distribution")))
+        sinks.append(stack.enter_context(ReportSink(report, record, title=stem,
+                                                    settings=_report_settings(source, config, pipeline, stride,
+                                                                              blur_faces),
+                                                    metrics=pipeline.recognizer.meta.metrics,
+                                                    front_rule=_front_rule(config))))
         sinks += [stack.enter_context(FacesCsvSink(paths["faces"], pipeline.signals)),
                   stack.enter_context(ClassCsvSink(paths["class"], record)),
                   stack.enter_context(StudentsCsvSink(paths["students"], record))]
@@ -133,6 +142,7 @@ def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved
 
         stats = run(source, FrameLoop(pipeline, sinks), stride=stride, on_frame=on_frame)
     paths["timeline"] = timeline
+    paths["report"] = report
     shares, facing = record.lesson_shares()
     return AnnotateResult(outputs=paths, frames=stats.frames, processed=stats.processed,
                           failed_frames=source.failed_frames, students=len(record.counted_ids()),
@@ -140,6 +150,22 @@ def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved
                           duration_s=saved.until_s or 0.0,
                           class_shares=dict(zip(record.labels, shares.tolist(), strict=True)),
                           facing_front_share=facing)
+
+
+def _report_settings(source: Source, config: PipelineConfig, pipeline: Pipeline, stride: int,
+                     blur_faces: bool) -> list[tuple[str, str]]:
+    """What the report says the lesson was analysed with."""
+    head = "off" if "head_pose" not in config.signals else f"on ({config.head_pose_landmarks} landmarks)"
+    return [("source", source.name), ("model", f"{config.model} ({pipeline.recognizer.meta.model})"),
+            ("device", str(pipeline.recognizer.device)), ("face detector", config.detector),
+            ("analysed", "every frame" if stride == 1 else f"every {stride}th frame"),
+            ("head direction", head), ("faces blurred in the video", "yes" if blur_faces else "no")]
+
+
+def _front_rule(config: PipelineConfig) -> str:
+    if config.front is not None:
+        return f"given: yaw {config.front[0]:g}°, pitch {config.front[1]:g}°, within {config.facing_cone_deg:g}°"
+    return f"learned from the class (the direction most students face), within {config.facing_cone_deg:g}°"
 
 
 @dataclass

@@ -6,7 +6,8 @@ way it runs. A lesson is finished when its marker file is written (atomically, a
 output); a re-run skips finished lessons and starts unfinished ones afresh (their folder is
 emptied first). A lesson that fails (a corrupt file, no video at all) is recorded with its one
 sentence and the others go on. ``<output>/lessons.csv`` holds one row per lesson handled so far,
-rewritten atomically after each.
+and ``<output>/index.html`` links every lesson's report with the same figures at a glance; both
+are rewritten atomically after each lesson.
 
 Ray (``pip install fervision[cluster]``) is the distributed engine: one task per lesson, a GPU
 reserved per task when the cluster has GPUs, retried when a worker is lost. On a cluster,
@@ -35,10 +36,12 @@ from typing import Any
 from ..core.io import atomic_write_bytes
 from ..engine.config import PipelineConfig
 from ..errors import FervisionError
+from ..outputs.report import write_index
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".ts"}
 MARKER = "lesson_done.json"
 LESSONS_CSV = "lessons.csv"
+INDEX_HTML = "index.html"
 RESULT_COLUMNS = ["path", "status", "reason", "duration_s", "frames_analysed", "students"]
 
 
@@ -162,6 +165,7 @@ def run_lesson(lesson: Lesson, output: str, options: LessonOptions, progress: bo
         **{f"share_{label}": round(share, 4) for label, share in result.class_shares.items()},
         "facing_front_share": "" if math.isnan(result.facing_front_share) else round(result.facing_front_share, 4),
         "wall_s": round(time.perf_counter() - started, 1),
+        "report": Path(os.path.relpath(result.outputs["report"], output)).as_posix(),
     }
     atomic_write_bytes(marker, json.dumps({"lesson": asdict(lesson), "values": values}, indent=1).encode())
     return _row(lesson, "done", **values)
@@ -186,9 +190,9 @@ def write_lessons_csv(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     columns: dict[str, None] = {}
     for row in rows:
         columns.update(dict.fromkeys(row))
-    order = [c for c in columns if c not in RESULT_COLUMNS and not c.startswith("share_")
-             and c not in ("facing_front_share", "wall_s")]
-    order += RESULT_COLUMNS + [c for c in columns if c.startswith("share_")] + ["facing_front_share", "wall_s"]
+    last = ["facing_front_share", "wall_s", "report"]
+    order = [c for c in columns if c not in RESULT_COLUMNS and not c.startswith("share_") and c not in last]
+    order += RESULT_COLUMNS + [c for c in columns if c.startswith("share_")] + last
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fieldnames=order, restval="")
     writer.writeheader()
@@ -285,6 +289,7 @@ def run_batch(lessons: list[Lesson], output: str | Path, options: LessonOptions 
     order = {lesson.name: i for i, lesson in enumerate(lessons)}
     rows: dict[str, dict[str, Any]] = {}
     csv_path = out / LESSONS_CSV
+    extra_columns = list(dict.fromkeys(c for lesson in lessons for c in lesson.extra))
     hours = {lesson.name: _duration_s(lesson.path) / 3600 for lesson in lessons}
     results = (_ray_results(lessons, str(out), options, ray_address, cpus_per_lesson) if ray_address
                else _local_results(lessons, str(out), options, workers))
@@ -292,7 +297,10 @@ def run_batch(lessons: list[Lesson], output: str | Path, options: LessonOptions 
         done_hours = 0.0
         for lesson, row in results:
             rows[lesson.name] = row
-            write_lessons_csv(csv_path, [rows[name] for name in sorted(rows, key=order.__getitem__)])
+            in_order = [rows[name] for name in sorted(rows, key=order.__getitem__)]
+            write_lessons_csv(csv_path, in_order)
+            labels = [c.removeprefix("share_") for r in in_order for c in r if c.startswith("share_")]
+            write_index(out / INDEX_HTML, in_order, list(dict.fromkeys(labels)), extra_columns, title=out.name)
             done_hours += hours[lesson.name]
             bar.set_postfix_str(f"{done_hours:.2f} h of video, {sum(r['status'] == 'failed' for r in rows.values())}"
                                 " failed")

@@ -61,7 +61,11 @@ def test_a_term_without_ray_then_a_rerun_that_skips_what_is_finished(term, tmp_p
     assert abs(sum(float(v) for k, v in monday.items() if k.startswith("share_")) - 1) < 1e-3
     assert 0 <= float(monday["facing_front_share"]) <= 1 and float(monday["duration_s"]) > 1.0
     assert "ends early" in rows[1]["reason"] or "could not be opened" in rows[1]["reason"]
-    assert {p.name for p in (out / "monday").iterdir()} >= {"monday_annotated.mp4", "monday_faces.csv", MARKER}
+    assert {p.name for p in (out / "monday").iterdir()} >= {"monday_annotated.mp4", "monday_faces.csv",
+                                                            "monday_report.html", MARKER}
+    index = (out / "index.html").read_text()
+    assert 'href="monday/monday_report.html"' in index and 'href="tuesday/tuesday_report.html"' in index
+    assert "Mr Ode" in index and "broken.mp4" in index and rows[0]["report"] == "monday/monday_report.html"
     # again: finished lessons are skipped, the failed one is tried again
     assert main(args) == 1
     assert [r["status"] for r in _rows(out / "lessons.csv")] == ["skipped", "failed", "skipped"]
