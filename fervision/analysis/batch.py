@@ -40,6 +40,8 @@ from ..outputs.report import write_index
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".ts"}
 MARKER = "lesson_done.json"
+STARTED = ".fervision-batch-lesson"
+"""Written first into a lesson's folder: only a folder that has it is ever emptied by a re-run."""
 LESSONS_CSV = "lessons.csv"
 INDEX_HTML = "index.html"
 RESULT_COLUMNS = ["path", "status", "reason", "duration_s", "frames_analysed", "students"]
@@ -150,8 +152,12 @@ def run_lesson(lesson: Lesson, output: str, options: LessonOptions, progress: bo
         except (OSError, ValueError, KeyError):
             pass  # a marker we cannot read: analyse the lesson again
     if folder.exists():
-        shutil.rmtree(folder)  # an unfinished run's leftovers
+        if not (folder / STARTED).is_file() and any(folder.iterdir()):
+            return _row(lesson, "failed", f"{folder} exists and was not made by fervision batch; "
+                                          "move it away or choose another --output.")
+        shutil.rmtree(folder)  # an unfinished run's leftovers (it says so: the STARTED file)
     folder.mkdir(parents=True)
+    (folder / STARTED).write_text(f"{lesson.path}\n")
     started = time.perf_counter()
     try:
         result = annotate(lesson.path, options.config, folder, stride=options.stride, blur_faces=options.blur_faces,

@@ -104,6 +104,15 @@ def test_a_batch_killed_mid_lesson_restarts_that_lesson_cleanly(term, tmp_path):
     assert not leftover.exists() and (out / "long" / MARKER).is_file()
 
 
+def test_a_folder_batch_did_not_make_is_never_emptied(term, tmp_path):
+    mine = tmp_path / "monday"
+    mine.mkdir()
+    (mine / "my notes.txt").write_text("keep me")
+    summary = run_batch(find_lessons([str(term / "monday.mp4")]), tmp_path, progress=False)
+    assert summary.rows[0]["status"] == "failed" and "not made by fervision batch" in summary.rows[0]["reason"]
+    assert (mine / "my notes.txt").read_text() == "keep me"
+
+
 def test_the_same_term_on_a_local_ray(term, tmp_path):
     pytest.importorskip("ray", reason="Ray is in the dev and cluster extras")
     lessons = find_lessons([], term / "lessons.csv")
