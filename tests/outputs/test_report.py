@@ -20,7 +20,8 @@ from fervision.outputs.report import write_report
 from ..conftest import ROOT
 
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-needs_browser = pytest.mark.skipif(BROWSER is None, reason="no Chromium: apt-get install chromium (README's system line)")
+needs_browser = pytest.mark.skipif(BROWSER is None,
+                                   reason="no Chromium: apt-get install chromium (README's system line)")
 
 
 def _browse(html, *extra):
