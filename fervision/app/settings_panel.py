@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from ..engine.config import PipelineConfig
 from ..engine.detectors import list_detectors
-from ..recognizer import list_checkpoints
+from ..recognizer import DEFAULT_CHECKPOINT, list_checkpoints
 
 OTHER_FILE = "Other file…"
 
@@ -45,11 +45,13 @@ class SettingsPanel(QWidget):
         self.model = QComboBox()
         self.model.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.model.setMinimumContentsLength(12)  # long checkpoint names must not widen the dock
-        self.model.addItems(["default", *list_checkpoints()])
-        if config.model not in [self.model.itemText(i) for i in range(self.model.count())]:
-            self.model.addItem(config.model)
-        self.model.addItem(OTHER_FILE)
-        self.model.setCurrentText(config.model)
+        for name in list_checkpoints():  # "default" is one of them: one entry, "<name> (default)"
+            if name == DEFAULT_CHECKPOINT:  # chosen as "default", so a later version's default follows
+                self.model.addItem(f"{name} (default)", "default")
+            else:
+                self.model.addItem(name, name)
+        self.model.addItem(OTHER_FILE, OTHER_FILE)
+        self._show_model(config.model)
         self.model.activated.connect(self._on_model)
         form.addRow("Model", self.model)
         self.device = QComboBox()
@@ -106,17 +108,24 @@ class SettingsPanel(QWidget):
     def set_config(self, config: PipelineConfig) -> None:
         """Show the configuration in use (after a failed switch the old one stays)."""
         self._config = config
-        if self.model.findText(config.model) < 0:
-            self.model.insertItem(self.model.count() - 1, config.model)
-        self.model.setCurrentText(config.model)
+        self._show_model(config.model)
         self.device.setCurrentText(config.device)
 
+    def _show_model(self, model: str) -> None:
+        """Select ``model``'s entry (the default checkpoint's for its name or "default"), adding a file's path."""
+        name = "default" if model == DEFAULT_CHECKPOINT else model
+        index = self.model.findData(name)
+        if index < 0:
+            index = self.model.count() - 1  # before "Other file…"
+            self.model.insertItem(index, name, name)
+        self.model.setCurrentIndex(index)
+
     def _on_model(self, _: int) -> None:
-        choice = self.model.currentText()
+        choice = str(self.model.currentData())
         if choice == OTHER_FILE:
             path, _filter = QFileDialog.getOpenFileName(self, "Open a checkpoint", "", "Checkpoints (*.safetensors)")
             if not path:
-                self.model.setCurrentText(self._config.model)
+                self._show_model(self._config.model)
                 return
             choice = path
         self._emit(model=choice)

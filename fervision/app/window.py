@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..analysis.session import AnalysisSession
 from ..engine.config import PipelineConfig
 from ..engine.sources import IMAGE_SUFFIXES, list_cameras
 from .charts import ClassCharts, StudentTimeline, clock
@@ -50,6 +51,7 @@ SPEEDS = ("0.25×", "0.5×", "1×", "1.5×", "2×", "4×")
 DEFAULT_SIZE = (1440, 900)  # a first start's window, shrunk to fit the screen (see _default_geometry)
 SCREEN_MARGIN = 40  # room left in the free area of the screen for the window's title bar and borders
 DOCK_WIDTH = 360
+RECOGNITION_AVERAGE = 10  # the status bar's recognition time: the mean of this many last batches
 LAYOUT_VERSION = 2  # saveState/restoreState: docks saved by an older layout are not restored
 
 
@@ -142,8 +144,10 @@ class MainWindow(QMainWindow):
         self.selected_student: int | None = None
         self._shown_times: deque[float] = deque(maxlen=60)
         self._processing_s = 0.0
+        self._recognition_s: deque[float] = deque(maxlen=RECOGNITION_AVERAGE)
         self._exported_frames = 0
         self._slider_held = False
+        self._shown_session: AnalysisSession | None = None  # the session of the source last opened
         self.ask_before_discard = True  # False: close or switch sources without asking to export
 
         self._build_ui(config, keep_real_time)
@@ -320,6 +324,7 @@ class MainWindow(QMainWindow):
         w.info.connect(lambda text: self.messages.show_message(text, "info"))
         w.source_opened.connect(self._on_source_opened)
         w.source_ended.connect(self._on_source_ended)
+        w.position.connect(self._show_time)
         w.playing_changed.connect(self._on_playing_changed)
         w.recording_changed.connect(self._on_recording_changed)
         w.saving_faces_changed.connect(self.save_faces_action.setChecked)
@@ -377,6 +382,7 @@ class MainWindow(QMainWindow):
 
     def _on_source_opened(self, info: SourceInfo) -> None:
         self.source = info
+        self._shown_session = self.worker.session
         self.frames_shown = 0
         self._exported_frames = 0
         self.students.clear_students()
@@ -395,6 +401,9 @@ class MainWindow(QMainWindow):
 
     def _on_source_ended(self) -> None:
         self.status_text.setText(self.status_text.text() + " · end of source")
+        if self.source is not None and self.source.kind == "video" and self.source.duration_s:
+            # the last frame starts a frame before the end, and the last ones may have been skipped
+            self._show_time(self.source.duration_s)
 
     def _on_playing_changed(self, playing: bool) -> None:
         self.playing = playing
@@ -413,29 +422,43 @@ class MainWindow(QMainWindow):
         if packet.processing_s > 0:
             self._processing_s = packet.processing_s if not self._processing_s else (
                 0.9 * self._processing_s + 0.1 * packet.processing_s)
+        if packet.recognise_s is not None:
+            self._recognition_s.append(packet.recognise_s)
+        self._show_time(packet.time_s)
+        self._update_status(packet)
+
+    def _show_time(self, time_s: float) -> None:
+        """The seek bar and the time label at ``time_s`` (also for frames skipped to keep real time)."""
         if self.source is not None and self.source.kind == "video":
             if not self._slider_held:
                 self.seek.blockSignals(True)
-                self.seek.setValue(int(packet.time_s * 10))
+                self.seek.setValue(int(time_s * 10))
                 self.seek.blockSignals(False)
-            self.time_label.setText(f"{clock(packet.time_s)} / {clock(self.source.duration_s or 0)}")
+            self.time_label.setText(f"{clock(time_s)} / {clock(self.source.duration_s or 0)}")
         elif self.source is not None:
-            self.time_label.setText(clock(packet.time_s))
-        self._update_status(packet)
+            self.time_label.setText(clock(time_s))
 
     def _update_status(self, packet: FramePacket) -> None:
         times = self._shown_times
         shown_fps = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else 0.0
         processing_fps = 1.0 / self._processing_s if self._processing_s else 0.0
-        parts = [f"display {shown_fps:.1f} fps", f"processing {processing_fps:.1f} fps", f"faces {len(packet.faces)}",
-                 f"recognition {1000 * packet.recognise_s:.0f} ms", packet.device]
+        parts = [f"display {shown_fps:.1f} fps", f"processing {processing_fps:.1f} fps", f"faces {len(packet.faces)}"]
+        if self._recognition_s:
+            parts.append(f"recognition {1000 * self.recognition_s():.0f} ms")
+        parts.append(packet.device)
         self.status_text.setText(" · ".join(parts))
+
+    def recognition_s(self) -> float:
+        """The mean time of the last recognition batches: frames that read no face and the first
+        batch after a model load (its warm-up) are left out, so the figure neither drops to 0 nor
+        jumps to seconds."""
+        return sum(self._recognition_s) / len(self._recognition_s) if self._recognition_s else 0.0
 
     # -- summaries, students -------------------------------------------------------------------
     def refresh_summaries(self) -> None:
         session = self.worker.session
-        if session is None:
-            return
+        if session is None or session is not self._shown_session:
+            return  # (a source the window has not taken in yet: its students would join the last one's)
         snapshot = session.snapshot(self.chart_window_s)
         self.charts.update_from(snapshot)
         self.students.update_rows(snapshot.students)
@@ -540,6 +563,7 @@ class MainWindow(QMainWindow):
         return config
 
     def _on_model_loaded(self, config: PipelineConfig) -> None:
+        self._recognition_s.clear()  # another model (or device): another speed
         self.settings_panel.set_config(config)
         self.settings.setValue("pipeline/config", asdict(config))
 

@@ -15,19 +15,19 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
+from PIL import Image
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
 from ..analysis.session import AnalysisSession
-from ..core.frame import FaceFrame
+from ..core.frame import HEAD_POSE, FaceFrame
 from ..engine.config import PipelineConfig, build_pipeline, build_recognizer
 from ..engine.sources import CameraSource, ImageSource, Source, VideoFileSource, VideoFrame, open_source
 from ..errors import FervisionError
 from ..outputs.face_crops import FaceCropSink
 from ..outputs.overlay import draw_faces
-from ..outputs.sink import Sink
+from ..outputs.sink import Sink, SinkBase
 from ..outputs.video import AnnotatedVideoSink
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ class FramePacket:
     faces: FaceFrame
     time_s: float
     processing_s: float  # pipeline + drawing for this frame
-    recognise_s: float
+    recognise_s: float | None  # the recognition batch's time; None: no batch ran (or the first after a model load)
     skipped: int  # frames skipped since the previous packet to keep real time
     device: str
 
@@ -75,18 +75,59 @@ def scaled(image_bgr: np.ndarray, faces: FaceFrame, size: tuple[int, int]) -> tu
     h, w = image_bgr.shape[:2]
     if (w, h) == size:
         return image_bgr, faces
-    shrink = size[0] < w
-    image = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    # Pillow, not cv2.resize: OpenCV's thread pool on this thread, between the recogniser's
+    # (torch's OpenMP) batches, now and then slowed every batch of a run 50-fold on 2 cores.
+    image = np.asarray(Image.fromarray(image_bgr).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
     factor = np.array([size[0] / w, size[1] / h] * 2, np.float32)
     return image, replace(faces, xyxy=faces.xyxy * factor)
 
 
 def _describe(exc: BaseException) -> str:
+    """One sentence for the message bar: our own errors as they are, a system error (a full disk,
+    a folder without permission) as the system's words and the file, never ``OSError: [Errno 28] …``."""
     if isinstance(exc, FervisionError):
         return str(exc)
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror} ({exc.filename})." if exc.filename else f"{exc.strerror}."
     if isinstance(exc, KeyError) and exc.args:
         return str(exc.args[0])
     return f"{type(exc).__name__}: {exc}"
+
+
+MIN_CROP_SCORE = 0.8
+"""Face crops are saved only from detections this sure: backs of heads, hands and blurred passers-by
+that pass the detector's own threshold (0.7) mostly score under it (looked at on the shared clips)."""
+FRONTAL_DEG = (45.0, 35.0)
+"""With head pose read: the most a saved face may be turned aside (yaw) and up or down (pitch)."""
+
+
+def worth_saving(faces: FaceFrame) -> np.ndarray:
+    """Which faces make useful pictures for fine-tuning: confirmed students (an unconfirmed face may
+    be no face at all), confident detections, and, where head pose is read, a face turned towards
+    the camera (no pose found there is the back of a head)."""
+    keep = faces.confidence >= MIN_CROP_SCORE
+    if faces.student_ids is not None:
+        keep &= faces.student_ids > 0
+    pose = faces.data.get(HEAD_POSE)
+    if pose is not None:
+        with np.errstate(invalid="ignore"):  # NaN (no pose) compares False: left out
+            keep &= (np.abs(pose[:, 0]) <= FRONTAL_DEG[0]) & (np.abs(pose[:, 1]) <= FRONTAL_DEG[1])
+    return np.asarray(keep, bool)
+
+
+class StudentFaces(SinkBase):
+    """Face crops of the faces :func:`worth_saving` picks (Save faces: a training set, not a record)."""
+
+    def __init__(self, sink: FaceCropSink) -> None:
+        self.sink = sink
+
+    def write(self, faces: FaceFrame, image_bgr: np.ndarray) -> None:
+        keep = worth_saving(faces)
+        if keep.any():
+            self.sink.write(faces[keep], image_bgr)
+
+    def close(self) -> None:
+        self.sink.close()
 
 
 def _shifted(frames: Iterable[VideoFrame], offset_s: float) -> Iterator[VideoFrame]:
@@ -102,6 +143,7 @@ class AnalysisWorker(QThread):
     info = Signal(str)
     source_opened = Signal(object)  # SourceInfo
     source_ended = Signal()
+    position = Signal(float)  # the time of a frame skipped to keep real time (the view keeps the last one)
     playing_changed = Signal(bool)
     recording_changed = Signal(bool)
     saving_faces_changed = Signal(bool)
@@ -128,7 +170,8 @@ class AnalysisWorker(QThread):
         self._skipped = 0
         self._last: tuple[VideoFrame, FaceFrame] | None = None
         self._recording: AnnotatedVideoSink | None = None
-        self._face_crops: FaceCropSink | None = None
+        self._face_crops: StudentFaces | None = None
+        self._warm = False  # the recogniser has read a batch since it was loaded
         self._view_size: tuple[int, int] | None = None  # the view's size in device pixels, once known
         self._drawn: tuple[FaceFrame, np.ndarray, tuple[int, int], np.ndarray] | None = None  # last view image
         self._dirty = False  # the overlay settings changed since the last frame was drawn
@@ -280,9 +323,14 @@ class AnalysisWorker(QThread):
         spooled faces table, and a recording or face crops when they are on), then it is shown."""
         assert self.session is not None
         t0 = time.perf_counter()
-        before = self.session.pipeline.timings["recognise"]
+        pipeline = self.session.pipeline
+        before, batches = pipeline.timings["recognise"], pipeline.counts["recognition batches"]
         faces = self.session.process(frame)
-        recognise_s = self.session.pipeline.timings["recognise"] - before
+        recognise_s: float | None = None
+        if pipeline.counts["recognition batches"] > batches:
+            # the first batch of a new model also pays for its warm-up (seconds): not a reading's cost
+            recognise_s = pipeline.timings["recognise"] - before if self._warm else None
+            self._warm = True
         self._last, self._dirty = (frame, faces), False
         image = self._draw_view(frame.image, faces)
         packet = FramePacket(to_qimage(image), faces, frame.time_s, time.perf_counter() - t0, recognise_s,
@@ -296,6 +344,7 @@ class AnalysisWorker(QThread):
             return
         try:
             self.session.hold(frame)
+            self.position.emit(frame.time_s)
         except Exception as exc:
             self._set_playing(False)
             self.error.emit(f"Analysis stopped at {frame.time_s:.1f} s: {_describe(exc)}")
@@ -327,8 +376,7 @@ class AnalysisWorker(QThread):
             self.recording_changed.emit(False)
         elif sink is self._face_crops:
             self._face_crops = None
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else _describe(exc)
-            self.error.emit(f"Saving faces stopped: {reason}.")
+            self.error.emit(f"Saving faces stopped: {_describe(exc)}")
             self.saving_faces_changed.emit(False)
         else:
             self.error.emit(f"An output stopped: {_describe(exc)}")
@@ -355,6 +403,8 @@ class AnalysisWorker(QThread):
         finally:
             self.busy.emit("")
         self._recognizer, self.config = recognizer, config
+        if needs_model:
+            self._warm = False
         if self.session is not None and self.session.use_pipeline(pipeline):
             self.info.emit("The new model reads other emotions: the session's record starts afresh.")
         self.model_loaded.emit(config)
@@ -364,8 +414,16 @@ class AnalysisWorker(QThread):
         return self._info is not None and self._info.kind == "images"
 
     def _cmd_config(self, config: PipelineConfig) -> None:
-        self._load(config)
-        self._cmd_redraw()
+        """A new model or detector. A photo on screen is read again with it (a video reads the next
+        frames with it; a photo has no next frame)."""
+        if not self._load(config):
+            return
+        if self._is_still() and self._last is not None and self.session is not None and not self._playing:
+            frame = self._last[0]
+            self.session.jumped(replay=True)  # what the photo held is replaced, its students kept
+            self._analyse(frame)
+        else:
+            self._cmd_redraw()
 
     def _cmd_open(self, spec: str) -> None:
         if self._recognizer is None and not self._load(self.config):
@@ -385,6 +443,7 @@ class AnalysisWorker(QThread):
         self.session = AnalysisSession(pipeline, name=source.name)
         self.session.loop.on_sink_error = self._sink_failed
         self._last, self._pending = None, None
+        self.highlight = None  # the student selected in the last source is nobody here
         self.source_opened.emit(self._info)
         self._set_playing(True)
 
@@ -461,7 +520,7 @@ class AnalysisWorker(QThread):
         device = str(self.session.pipeline.recognizer.device) if self.session else ""
         self._drawn = None  # the overlay settings changed
         image = to_qimage(self._draw_view(frame.image, faces))
-        self.frame_ready.emit(FramePacket(image, faces, frame.time_s, 0.0, 0.0, 0, device))
+        self.frame_ready.emit(FramePacket(image, faces, frame.time_s, 0.0, None, 0, device))
 
     def _cmd_record(self, path: Path) -> None:
         if self._last is None or self._info is None or self.session is None:
@@ -495,8 +554,8 @@ class AnalysisWorker(QThread):
         margin = self.session.pipeline.recognizer.meta.preprocessing.crop_margin
         source = self._source
         still_names = source.stem if isinstance(source, ImageSource) else None
-        self._face_crops = FaceCropSink(folder / f"{self._info.name}_face_crops", self._info.name, margin,
-                                        still_names=still_names)
+        self._face_crops = StudentFaces(FaceCropSink(folder / f"{self._info.name}_face_crops", self._info.name,
+                                                     margin, still_names=still_names))
         self.session.add_sink(self._face_crops)
         self.saving_faces_changed.emit(True)
 
@@ -508,7 +567,8 @@ class AnalysisWorker(QThread):
             return
         sink, self._face_crops = self._face_crops, None
         self.session.remove_sink(sink)
-        self.info.emit(f"Saved {sink.saved} face(s) into {sink.folder}, one folder per expression: move the wrong "
+        crops = sink.sink
+        self.info.emit(f"Saved {crops.saved} face(s) into {crops.folder}, one folder per expression: move the wrong "
                        "ones, then fine-tune with `fervision train --init default --dataset folder`.")
         self.saving_faces_changed.emit(False)
 

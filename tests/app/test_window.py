@@ -2,6 +2,7 @@ import csv
 import time
 
 import av
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -67,6 +68,8 @@ def test_seek_while_paused_shows_that_time(qtbot, make_window):
     qtbot.waitUntil(lambda: window.last_packet.time_s > 11.0, timeout=10_000)
     assert window.last_packet.time_s == pytest.approx(12.0, abs=0.5)
     assert window.time_label.text().startswith("0:12")
+    faces = window.last_packet.faces  # the student is re-found at once: id, reading and outline, as when playing
+    assert faces.student_ids.tolist() == [1] and faces.emotions()
 
 
 def test_record_writes_an_h264_file(qtbot, make_window, tmp_path):
@@ -323,3 +326,115 @@ def test_charts_legend_beside_the_data_and_sane_empty_axes(qtbot, make_window):
     assert all(label in legend for label in window.worker.session.record.labels)
     ticks = _tick_labels(window.class_chart.getAxis("bottom"))
     assert ticks and len(ticks) == len(set(ticks))
+
+
+def test_recognition_time_is_the_mean_of_real_batches(qtbot, make_window):
+    """The status bar showed 0 ms on frames that read no face and the model's warm-up (seconds) on
+    the first: now it is the mean of the last batches, the first after a model load left out."""
+    window = make_window()
+    shown = []
+    window.worker.frame_ready.connect(lambda packet: shown.append((packet.recognise_s, window.status_text.text())))
+    _play(qtbot, window, 100)  # 4 s: one face, read once a second
+    window.worker.pause()
+    qtbot.waitUntil(lambda: not window.playing, timeout=5000)
+    qtbot.wait(200)  # the last frames' packets
+    batches = window.worker.session.pipeline.counts["recognition batches"]
+    read = [s for s, _ in shown if s is not None]
+    assert batches >= 3 and len(read) == batches - 1  # every batch but the model's first
+    texts = [text for _, text in shown if "recognition" in text]
+    assert texts and not any("recognition 0 ms" in text for text in texts)
+    assert f"recognition {1000 * sum(read[-10:]) / len(read[-10:]):.0f} ms" in window.status_text.text()
+
+
+def test_the_time_reaches_the_clip_length_at_its_end(qtbot, make_window):
+    from ..conftest import shared_path
+
+    clip = shared_path("data", "media", "classroom_pan_720p.mp4")  # 20.0 s: the last frame starts at 19.96
+    window = make_window()
+    _play(qtbot, window, 2, source=clip)
+    window.worker.seek(17.0)
+    with qtbot.waitSignal(window.worker.source_ended, timeout=60_000):
+        pass
+    assert window.time_label.text() == "0:20 / 0:20"
+    assert window.seek.value() == window.seek.maximum()
+
+
+def test_a_new_source_clears_the_selected_student(qtbot, make_window):
+    window = make_window()
+    _play(qtbot, window, 10)
+    window.refresh_summaries()
+    window.students.selectRow(0)
+    qtbot.waitUntil(lambda: window.worker.highlight == 1 and bool(window.timeline.runs), timeout=5000)
+    highlights = []
+    window.worker.source_opened.connect(lambda info: highlights.append(window.worker.highlight))
+    window.worker.frame_ready.connect(lambda packet: highlights.append(window.worker.highlight))
+    window.ask_before_discard = False  # (the question is a modal dialog)
+    window.open_source(str(SAMPLE.parent / "sample_face_pexels.jpg"))
+    qtbot.waitUntil(lambda: window.source.kind == "images" and window.frames_shown >= 1, timeout=30_000)
+    assert highlights and all(h is None for h in highlights)  # not even the first frame outlines "#1" of before
+    window.refresh_summaries()
+    assert window.selected_student is None and not window.students.selectedIndexes()
+    assert not window.timeline.runs and window.timeline.labels == []
+
+
+def test_a_new_model_reads_the_photo_on_screen_again_and_play_does_not_double_it(qtbot, make_window):
+    window = make_window()
+    _play(qtbot, window, 1, source=SAMPLE.parent / "sample_face_pexels.jpg")
+    qtbot.waitUntil(lambda: not window.playing, timeout=10_000)
+    before = window.last_packet.faces.probs.copy()
+    shown = window.frames_shown
+    window.settings_panel.config_changed.emit(PipelineConfig(model="nca_mobilenet_ferplus", device="cpu"))
+    qtbot.waitUntil(lambda: window.frames_shown > shown and window.last_packet.faces.probs is not None
+                    and not np.allclose(window.last_packet.faces.probs, before), timeout=30_000)
+    assert window.settings_panel.config.model == "nca_mobilenet_ferplus"
+    window.toggle_play()  # Play on a photo that was read: the same one student, not two
+    qtbot.wait(500)
+    qtbot.waitUntil(lambda: not window.playing, timeout=10_000)
+    assert [row.student_id for row in window.worker.session.snapshot().students] == [1]
+
+
+def test_the_model_list_names_the_default_checkpoint_once(qtbot, make_window):
+    from fervision.recognizer import DEFAULT_CHECKPOINT, list_checkpoints
+
+    window = make_window()
+    combo = window.settings_panel.model
+    entries = [combo.itemText(i) for i in range(combo.count())]
+    assert "default" not in entries and f"{DEFAULT_CHECKPOINT} (default)" in entries
+    assert DEFAULT_CHECKPOINT not in entries and len(entries) == len(list_checkpoints()) + 1  # + "Other file…"
+    assert combo.currentText() == f"{DEFAULT_CHECKPOINT} (default)"  # the config says "default"
+    window.settings_panel.set_config(PipelineConfig(model=DEFAULT_CHECKPOINT, device="cpu"))
+    assert combo.currentText() == f"{DEFAULT_CHECKPOINT} (default)" and combo.count() == len(entries)
+
+
+def test_save_faces_keeps_confident_frontal_students_only():
+    from fervision.app.worker import worth_saving
+    from fervision.core.frame import HEAD_POSE, FaceFrame
+
+    boxes = np.tile([10.0, 10.0, 60.0, 60.0], (6, 1))
+    faces = FaceFrame(boxes, confidence=[0.95, 0.95, 0.72, 0.95, 0.95, 0.95], student_ids=[1, -1, 2, 3, 4, 5],
+                      data={HEAD_POSE: np.array([[5, 0, 0], [5, 0, 0], [5, 0, 0], [np.nan] * 3, [70, 0, 0],
+                                                 [10, -50, 0]], np.float32)})
+    # a student facing the camera; an unconfirmed face; a doubtful detection (a hand, the back of a
+    # head); no pose found (the back of a head); turned aside; looking down at a desk
+    assert worth_saving(faces).tolist() == [True, False, False, False, False, False]
+    del faces.data[HEAD_POSE]  # head pose not read: confirmed and confident is enough
+    assert worth_saving(faces).tolist() == [True, False, False, True, True, True]
+
+
+def test_a_full_disk_stops_the_recording_with_one_sentence(qtbot, make_window, tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from fervision.outputs.video import H264Writer
+
+    def full(self, image_bgr, time_s):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.partial))
+
+    window = make_window()
+    _play(qtbot, window, 3)
+    monkeypatch.setattr(H264Writer, "write", full)
+    window.start_recording(tmp_path / "rec.mp4")
+    qtbot.waitUntil(lambda: window.messages.isVisible() and window.messages.kind == "error", timeout=20_000)
+    text = window.messages.label.text()
+    assert text == f"Recording stopped: No space left on device ({tmp_path / 'rec.partial.mp4'})."
+    qtbot.waitUntil(lambda: not window.record_action.isChecked(), timeout=5000)
