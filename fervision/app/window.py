@@ -37,6 +37,7 @@ from ..analysis.session import AnalysisSession
 from ..engine.config import PipelineConfig
 from ..engine.sources import IMAGE_SUFFIXES, list_cameras
 from .charts import ClassCharts, StudentTimeline, clock
+from .qt_fixes import keep_none_alive
 from .settings_panel import SettingsPanel
 from .students_panel import StudentsTable
 from .video_view import VideoView
@@ -126,6 +127,7 @@ class MessageBar(QFrame):
 class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, config: PipelineConfig | None = None,
                  output_dir: str | Path | None = None) -> None:
+        keep_none_alive()  # PySide6 6.12.0 on Python < 3.12 would abort the app minutes into a lesson
         super().__init__()
         self.settings = settings or QSettings("fervision", "fervision")
         self.output_dir = Path(output_dir) if output_dir else None
