@@ -33,7 +33,7 @@ def sample_clip(tmp_path_factory):
 def test_annotate_writes_every_output(sample_clip, tmp_path):
     result = annotate(str(sample_clip), PipelineConfig(device="cpu"), tmp_path, progress=False)
     out = result.outputs
-    assert set(out) == {"faces", "students", "class", "video", "timeline"}
+    assert set(out) == {"faces", "students", "class", "video", "timeline", "report"}
     assert out["video"].name == "lesson_annotated.mp4" and out["timeline"].name == "lesson_timeline.png"
     with av.open(str(out["video"])) as c:
         v = c.streams.video[0]

@@ -85,8 +85,8 @@ def test_sigterm_closes_every_output(tmp_path):
     assert sound_end_s == pytest.approx(end_s, abs=0.3)  # the sound ends with the pictures
     assert (tmp_path / f"{STEM}_timeline.png").read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == [  # no partial video, no lock left
-        f"{STEM}_annotated.mp4", f"{STEM}_class.csv", f"{STEM}_faces.csv", f"{STEM}_students.csv",
-        f"{STEM}_timeline.png"]
+        f"{STEM}_annotated.mp4", f"{STEM}_class.csv", f"{STEM}_faces.csv", f"{STEM}_report.html",
+        f"{STEM}_students.csv", f"{STEM}_timeline.png"]
 
 
 def test_sigkill_leaves_a_video_that_plays_and_whole_rows(tmp_path):

@@ -41,8 +41,10 @@ def test_video_bench_reports_every_stage(tmp_path):
     stages = {"decode (wait)", "detect", "track", "recognise", "smooth", "draw + encode (wait)", "encode (finish)"}
     assert stages <= set(b.stages)
     assert b.pipeline_fps > 0 and b.decode_only_fps > 0
-    # CPU defaults: detect frames 0 and 1 (to confirm the new face), 3 and 6; one reading in 0.8 s
-    assert b.work == {"detector runs": 4, "recognition batches": 1, "faces read": 1}
+    # CPU defaults: detect frames 0 and 1 (to confirm the new face), 3 and 6; one reading in 0.8 s; one
+    # second look when the face became a student
+    assert b.work == {"detector runs": 4, "recognition batches": 1, "faces read": 1, "second looks": 1,
+                      "refused as not a face": 0}
     assert "x real time" in format_bench(b)
 
 
