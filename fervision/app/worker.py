@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import cv2
 import numpy as np
-from PIL import Image
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
@@ -75,9 +75,8 @@ def scaled(image_bgr: np.ndarray, faces: FaceFrame, size: tuple[int, int]) -> tu
     h, w = image_bgr.shape[:2]
     if (w, h) == size:
         return image_bgr, faces
-    # Pillow, not cv2.resize: OpenCV's thread pool on this thread, between the recogniser's
-    # (torch's OpenMP) batches, now and then slowed every batch of a run 50-fold on 2 cores.
-    image = np.asarray(Image.fromarray(image_bgr).resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0))
+    shrink = size[0] < w
+    image = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
     factor = np.array([size[0] / w, size[1] / h] * 2, np.float32)
     return image, replace(faces, xyxy=faces.xyxy * factor)
 
@@ -94,6 +93,11 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+MAX_SKIPPING_S = 0.5
+"""However late playback runs, a frame is analysed at least this often (wall time): where even
+skipping frames cannot keep up (a recording at 4x on a busy machine), labels still move on."""
+POSITION_EVERY_S = 0.2
+"""Frames skipped to keep real time move the seek bar this often (at 4x speed, 20 times a second)."""
 MIN_CROP_SCORE = 0.8
 """Face crops are saved only from detections this sure: backs of heads, hands and blurred passers-by
 that pass the detector's own threshold (0.7) mostly score under it (looked at on the shared clips)."""
@@ -172,6 +176,8 @@ class AnalysisWorker(QThread):
         self._recording: AnnotatedVideoSink | None = None
         self._face_crops: StudentFaces | None = None
         self._warm = False  # the recogniser has read a batch since it was loaded
+        self._position_s = -1.0  # the last time sent by ``position``
+        self._analysed_at = 0.0  # perf_counter() when the last frame was analysed
         self._view_size: tuple[int, int] | None = None  # the view's size in device pixels, once known
         self._drawn: tuple[FaceFrame, np.ndarray, tuple[int, int], np.ndarray] | None = None  # last view image
         self._dirty = False  # the overlay settings changed since the last frame was drawn
@@ -252,8 +258,9 @@ class AnalysisWorker(QThread):
                 self._handle_commands(timeout=min(wait, 0.05))
                 continue
             self._pending = None
+            starved = time.perf_counter() - self._analysed_at > MAX_SKIPPING_S
             if (self.keep_real_time and not self._step and self._info and self._info.kind == "video"
-                    and wait < -0.1):
+                    and wait < -0.1 and not starved):
                 self._skipped += 1  # late: skip analysis to catch up with the clock
                 self._hold(frame)
                 continue
@@ -322,7 +329,7 @@ class AnalysisWorker(QThread):
         """Analyse one frame: the session's frame loop writes it to every sink (the record, the
         spooled faces table, and a recording or face crops when they are on), then it is shown."""
         assert self.session is not None
-        t0 = time.perf_counter()
+        t0 = self._analysed_at = time.perf_counter()
         pipeline = self.session.pipeline
         before, batches = pipeline.timings["recognise"], pipeline.counts["recognition batches"]
         faces = self.session.process(frame)
@@ -344,7 +351,9 @@ class AnalysisWorker(QThread):
             return
         try:
             self.session.hold(frame)
-            self.position.emit(frame.time_s)
+            if abs(frame.time_s - self._position_s) >= POSITION_EVERY_S:  # the seek bar moves in 0.1 s steps
+                self._position_s = frame.time_s
+                self.position.emit(frame.time_s)
         except Exception as exc:
             self._set_playing(False)
             self.error.emit(f"Analysis stopped at {frame.time_s:.1f} s: {_describe(exc)}")

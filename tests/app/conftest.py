@@ -16,6 +16,20 @@ from ..conftest import ROOT
 SAMPLE = ROOT / "assets" / "sample_pexels.mp4"
 
 
+@pytest.fixture(autouse=True)
+def analysis_threads():
+    """The recogniser's threads as ``fervision gui`` sets them, one core left to the window (with
+    every core, the window's tests stalled whenever anything else ran on the machine)."""
+    import torch
+
+    from fervision.app.main import analysis_threads, available_cores
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(analysis_threads(available_cores()))
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture
 def settings(tmp_path):
     return QSettings(str(tmp_path / "fervision.ini"), QSettings.Format.IniFormat)

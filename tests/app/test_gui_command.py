@@ -53,3 +53,9 @@ def test_real_window_under_xvfb(tmp_path):
     assert image is not None and image.shape[0] >= 600 and image.shape[1] >= 1000
     assert float(np.std(image)) > 20  # a rendered window, not a blank screen
     assert (tmp_path / "config" / "fervision" / "fervision.conf").is_file()  # settings were saved on close
+
+
+def test_the_recogniser_leaves_a_core_to_the_window():
+    from fervision.app.main import analysis_threads
+
+    assert [analysis_threads(cores) for cores in (None, 1, 2, 4, 16)] == [1, 1, 1, 3, 15]
