@@ -25,7 +25,7 @@ from ..engine.pipeline import Pipeline
 from ..engine.sources import VideoFrame
 from ..engine.stages import TrackStage
 from ..outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink
-from ..outputs.record import HIDDEN, CountRules, LessonRecord
+from ..outputs.record import EVERY_FACE, HIDDEN, CountRules, LessonRecord
 from ..outputs.sink import Sink, SinkBase
 from ..outputs.timeline import save_timeline
 from .loop import FrameLoop
@@ -82,7 +82,8 @@ class AnalysisSession:
         self.loop = FrameLoop(pipeline)
         self._own_sinks: list[Sink] = []
         self._passes: list[tuple[int, int]] = []  # (byte offset in the spooled faces.csv, pass id)
-        self._start_record(pipeline, LessonRecord(pipeline.labels, rules))
+        # photos have no time in view: every face found in them is someone
+        self._start_record(pipeline, LessonRecord(pipeline.labels, rules or (EVERY_FACE if pipeline.still else None)))
         self._now = 0.0
         self._faces_now = 0
 

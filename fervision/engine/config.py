@@ -149,7 +149,7 @@ def build_pipeline(config: PipelineConfig, still: bool = False,
     if (facing := facing_stage(config)) is not None:
         stages.append(facing)
     if still:
-        return Pipeline(stages)
+        return Pipeline(stages, still=True)
     followers: list[DetectStage | TrackStage | FollowCameraStage] = [detect, track]
     if config.camera_motion:
         camera = FollowCameraStage([detect, track])

@@ -29,11 +29,13 @@ class Pipeline:
     runs, recognition batches, faces read), for ``fervision bench``.
     """
 
-    def __init__(self, stages: Sequence[Stage]) -> None:
+    def __init__(self, stages: Sequence[Stage], still: bool = False) -> None:
+        """``still``: built for unrelated photos (each face a student at once, no time in view)."""
         names = [s.name for s in stages]
         if len(set(names)) != len(names):
             raise ValueError(f"stage names must be unique: {names}")
         self.stages = list(stages)
+        self.still = still
         self.timings: dict[str, float] = defaultdict(float)
 
     def process(self, frame: VideoFrame) -> FaceFrame:

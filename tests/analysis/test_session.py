@@ -134,3 +134,14 @@ def test_hiding_and_merging_students_apply_to_the_view_and_every_export(tmp_path
     session.unmerge_student(3)
     assert [r.student_id for r in session.snapshot().students] == [1, 2, 3]
     session.close()
+
+
+def test_the_faces_of_a_photo_are_students_at_once():
+    """A photo has no time in view: the app's session counts every face in it, as annotate does."""
+    face = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
+    session = AnalysisSession(build_pipeline(PipelineConfig(device="cpu"), still=True), name="photo")
+    session.process(VideoFrame(np.hstack([face, face]), 0.0, 0))
+    rows = session.snapshot().students
+    assert [(r.student_id, r.counted) for r in rows] == [(1, True), (2, True)]
+    assert session.snapshot().shares.sum() > 0  # the class chart shows them
+    session.close()
