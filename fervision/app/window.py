@@ -39,7 +39,7 @@ from ..engine.sources import IMAGE_SUFFIXES, list_cameras
 from .charts import ClassCharts, StudentTimeline, clock
 from .qt_fixes import keep_none_alive
 from .settings_panel import SettingsPanel
-from .students_panel import StudentsTable
+from .students_panel import StudentsPanel
 from .video_view import VideoView
 from .worker import AnalysisWorker, FramePacket, SourceInfo
 
@@ -149,6 +149,8 @@ class MainWindow(QMainWindow):
         self._recognition_s: deque[float] = deque(maxlen=RECOGNITION_AVERAGE)
         self._exported_frames = 0
         self._slider_held = False
+        # the user's roster edits, last one last: (what, the session, how to take it back)
+        self._undo: list[tuple[str, AnalysisSession, Callable[[AnalysisSession], None]]] = []
         self._shown_session: AnalysisSession | None = None  # the session of the source last opened
         self.ask_before_discard = True  # False: close or switch sources without asking to export
 
@@ -270,12 +272,17 @@ class MainWindow(QMainWindow):
         students = QWidget()
         students_layout = QVBoxLayout(students)
         students_layout.setContentsMargins(0, 0, 0, 0)
-        self.students = StudentsTable()
+        self.students_panel = StudentsPanel()
+        self.students = self.students_panel.table
         self.students.renamed.connect(self.rename_student)
         self.students.selected.connect(self.select_student)
+        self.students_panel.set_counted.connect(self.set_counted)
+        self.students_panel.merge.connect(self.merge_students)
+        self.students_panel.separate.connect(self.separate_student)
+        self.students_panel.undo.connect(self.undo_roster_edit)
         self.timeline = StudentTimeline()
         self.timeline.setMinimumHeight(120)
-        students_layout.addWidget(self.students, 3)
+        students_layout.addWidget(self.students_panel, 3)
         students_layout.addWidget(self.timeline, 2)
         self.students_dock = self._dock("Students", students)
         self.settings_panel = SettingsPanel(config, keep_real_time, self.chart_window_s)
@@ -388,6 +395,8 @@ class MainWindow(QMainWindow):
         self.frames_shown = 0
         self._exported_frames = 0
         self.students.clear_students()
+        self._undo.clear()  # the edits were the last source's
+        self.students_panel.set_undo(None)
         self.timeline.clear_student()
         if info.kind != "camera":
             self.settings.setValue("source/last", info.spec)
@@ -463,7 +472,7 @@ class MainWindow(QMainWindow):
             return  # (a source the window has not taken in yet: its students would join the last one's)
         snapshot = session.snapshot(self.chart_window_s)
         self.charts.update_from(snapshot)
-        self.students.update_rows(snapshot.students)
+        self.students_panel.update_rows(snapshot.students)
         if self.selected_student is not None:
             self._show_timeline(self.selected_student)
 
@@ -472,6 +481,80 @@ class MainWindow(QMainWindow):
             self.worker.session.rename(student_id, name)
             self._exported_frames = -1  # names changed since the last export
             self.worker.redraw()
+
+    # -- who is a student: the user's hide / count / merge, and undo ------------------------------
+    def set_counted(self, student_id: int, counted: bool | None) -> None:
+        """False hides a student, True counts one the rules leave out, None: back to the rules."""
+        session = self.worker.session
+        if session is None:
+            return
+        with session.lock:
+            before = session.record.counted_by_user.get(student_id)
+        what = {False: "hide", True: "count", None: "show again"}[counted]
+        self._edit_roster(f"{what} #{student_id}", lambda s: s.set_counted(student_id, counted),
+                          lambda s: s.set_counted(student_id, before))
+
+    def merge_students(self, source_id: int, into_id: int) -> None:
+        """Two ids of one student: ``source_id`` joins ``into_id`` (undone with the names and the
+        hide/count choice ``source_id`` had)."""
+        session = self.worker.session
+        if session is None:
+            return
+        with session.lock:
+            record = session.record
+            names = record.names.get(source_id, ""), record.names.get(into_id, "")
+            counted = record.counted_by_user.get(source_id)
+
+        def undo(s: AnalysisSession) -> None:
+            s.unmerge_student(source_id)
+            s.set_counted(source_id, counted)
+            s.rename(source_id, names[0])
+            s.rename(into_id, names[1])
+
+        self._edit_roster(f"merge #{source_id} into #{into_id}",
+                          lambda s: s.merge_students(source_id, into_id), undo)
+
+    def separate_student(self, student_id: int) -> None:
+        """An id merged into another stands alone again."""
+        session = self.worker.session
+        if session is None:
+            return
+        with session.lock:
+            into = session.record.root(student_id)
+        self._edit_roster(f"separate #{student_id}", lambda s: s.unmerge_student(student_id),
+                          lambda s: s.merge_students(student_id, into))
+
+    def _edit_roster(self, description: str, change: Callable[[AnalysisSession], None],
+                     undo: Callable[[AnalysisSession], None]) -> None:
+        """Make a roster change on the session (its methods take its lock, as rename does), remember
+        how to take it back, and show it: the table, the charts, and the frame on screen."""
+        session = self.worker.session
+        if session is None:
+            return
+        try:
+            change(session)
+        except ValueError as exc:  # a sentence: an unknown id, two ids already one student
+            self.messages.show_message(f"Cannot {description}: {exc}", "error")
+            return
+        self._undo.append((description, session, undo))
+        self._roster_changed()
+
+    def undo_roster_edit(self) -> None:
+        if not self._undo:
+            return
+        description, session, undo = self._undo.pop()
+        if session is self.worker.session:
+            try:
+                undo(session)
+            except ValueError as exc:
+                self.messages.show_message(f"Cannot undo {description}: {exc}", "error")
+        self._roster_changed()
+
+    def _roster_changed(self) -> None:
+        self._exported_frames = -1  # the roster changed since the last export
+        self.students_panel.set_undo(self._undo[-1][0] if self._undo else None)
+        self.worker.redraw()
+        self.refresh_summaries()
 
     def select_student(self, student_id: int | None) -> None:
         self.selected_student = student_id

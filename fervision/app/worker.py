@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,6 +81,17 @@ def scaled(image_bgr: np.ndarray, faces: FaceFrame, size: tuple[int, int]) -> tu
     return image, replace(faces, xyxy=faces.xyxy * factor)
 
 
+def blur_boxes(image_bgr: np.ndarray, boxes: Iterable[np.ndarray]) -> np.ndarray:
+    """A copy with each box blurred as the overlay blurs a face (for faces it does not draw)."""
+    out = image_bgr.copy()
+    for x1, y1, x2, y2 in (np.asarray(box).astype(int) for box in boxes):
+        roi = out[max(y1, 0):y2, max(x1, 0):x2]
+        if roi.size:
+            k = max(3, (min(roi.shape[:2]) // 4) | 1)
+            out[max(y1, 0):y2, max(x1, 0):x2] = cv2.GaussianBlur(roi, (k, k), 0)
+    return out
+
+
 def _describe(exc: BaseException) -> str:
     """One sentence for the message bar: our own errors as they are, a system error (a full disk,
     a folder without permission) as the system's words and the file, never ``OSError: [Errno 28] …``."""
@@ -120,12 +131,14 @@ def worth_saving(faces: FaceFrame) -> np.ndarray:
 
 
 class StudentFaces(SinkBase):
-    """Face crops of the faces :func:`worth_saving` picks (Save faces: a training set, not a record)."""
+    """Face crops of the faces :func:`worth_saving` picks (Save faces: a training set, not a record),
+    after ``edit`` (the user's roster: no crops of someone hidden, a merged id saved as the one it joined)."""
 
-    def __init__(self, sink: FaceCropSink) -> None:
-        self.sink = sink
+    def __init__(self, sink: FaceCropSink, edit: Callable[[FaceFrame], FaceFrame] = lambda faces: faces) -> None:
+        self.sink, self.edit = sink, edit
 
     def write(self, faces: FaceFrame, image_bgr: np.ndarray) -> None:
+        faces = self.edit(faces)
         keep = worth_saving(faces)
         if keep.any():
             self.sink.write(faces[keep], image_bgr)
@@ -179,7 +192,8 @@ class AnalysisWorker(QThread):
         self._position_s = -1.0  # the last time sent by ``position``
         self._analysed_at = 0.0  # perf_counter() when the last frame was analysed
         self._view_size: tuple[int, int] | None = None  # the view's size in device pixels, once known
-        self._drawn: tuple[FaceFrame, np.ndarray, tuple[int, int], np.ndarray] | None = None  # last view image
+        # the last view image: (faces, image, size, drawn, faces as drawn)
+        self._drawn: tuple[FaceFrame, np.ndarray, tuple[int, int], np.ndarray, FaceFrame] | None = None
         self._dirty = False  # the overlay settings changed since the last frame was drawn
         self._quit = False
 
@@ -339,8 +353,8 @@ class AnalysisWorker(QThread):
             recognise_s = pipeline.timings["recognise"] - before if self._warm else None
             self._warm = True
         self._last, self._dirty = (frame, faces), False
-        image = self._draw_view(frame.image, faces)
-        packet = FramePacket(to_qimage(image), faces, frame.time_s, time.perf_counter() - t0, recognise_s,
+        image, shown = self._draw_view(frame.image, faces)
+        packet = FramePacket(to_qimage(image), shown, frame.time_s, time.perf_counter() - t0, recognise_s,
                              self._skipped, str(self.session.pipeline.recognizer.device))
         self._skipped = 0
         self.frame_ready.emit(packet)
@@ -358,24 +372,38 @@ class AnalysisWorker(QThread):
             self._set_playing(False)
             self.error.emit(f"Analysis stopped at {frame.time_s:.1f} s: {_describe(exc)}")
 
-    def _draw(self, image: np.ndarray, faces: FaceFrame) -> np.ndarray:
-        """The overlay as the user set it, on ``image`` at its own size (a recording: the source's)."""
+    def _edited(self, faces: FaceFrame) -> FaceFrame:
+        """The faces as the user edited the roster: merged ids as the one they joined, hidden ones gone."""
+        return self.session.edited(faces) if self.session is not None else faces
+
+    def _draw_recording(self, image: np.ndarray, faces: FaceFrame) -> np.ndarray:
+        """A recording's frame: at the source's size, with the roster as the user edited it."""
+        return self._draw(image, faces)[0]
+
+    def _draw(self, image: np.ndarray, faces: FaceFrame) -> tuple[np.ndarray, FaceFrame]:
+        """The overlay as the user set it, on ``image`` at its own size (a recording: the source's),
+        and the faces drawn: the roster as edited. Blur covers the faces the user hid too."""
         session = self.session
         names = session.names() if session else {}
         signals = session.pipeline.signals if session else []
-        return draw_faces(image, faces, signals, blur=self.blur, names=names, highlight=self.highlight)
+        shown = self._edited(faces)
+        if self.blur and len(shown) < len(faces):
+            image = blur_boxes(image, [box for box in faces.xyxy if not (shown.xyxy == box).all(axis=1).any()])
+        return draw_faces(image, shown, signals, blur=self.blur, names=names, highlight=self.highlight), shown
 
-    def _draw_view(self, image: np.ndarray, faces: FaceFrame) -> np.ndarray:
-        """The frame for the view: scaled to the size it is shown at, then drawn on, so labels are
-        as large on screen as drawn (a 1080p frame drawn at its own size would show them at half)."""
+    def _draw_view(self, image: np.ndarray, faces: FaceFrame) -> tuple[np.ndarray, FaceFrame]:
+        """The frame for the view and the faces drawn on it (the roster as edited): scaled to the
+        size it is shown at, then drawn on, so labels are as large on screen as drawn (a 1080p
+        frame drawn at its own size would show them at half)."""
         h, w = image.shape[:2]
         size = fit_size((w, h), self._view_size) if self._view_size else (w, h)
         last = self._drawn
         if last is not None and last[0] is faces and last[1] is image and last[2] == size:
-            return last[3]
-        drawn = self._draw(*scaled(image, faces, size))
-        self._drawn = (faces, image, size, drawn)
-        return drawn
+            return last[3], last[4]
+        drawn, _ = self._draw(*scaled(image, faces, size))
+        shown = self._edited(faces)  # (in the frame's own coordinates, as every FaceFrame)
+        self._drawn = (faces, image, size, drawn, shown)
+        return drawn, shown
 
     def _sink_failed(self, sink: Sink, exc: Exception) -> None:
         """A recording or face crops failed (e.g. a full disk): say so, stop that output, keep analysing."""
@@ -527,9 +555,9 @@ class AnalysisWorker(QThread):
             return
         frame, faces = self._last
         device = str(self.session.pipeline.recognizer.device) if self.session else ""
-        self._drawn = None  # the overlay settings changed
-        image = to_qimage(self._draw_view(frame.image, faces))
-        self.frame_ready.emit(FramePacket(image, faces, frame.time_s, 0.0, None, 0, device))
+        self._drawn = None  # the overlay settings or the roster changed
+        image, shown = self._draw_view(frame.image, faces)
+        self.frame_ready.emit(FramePacket(to_qimage(image), shown, frame.time_s, 0.0, None, 0, device))
 
     def _cmd_record(self, path: Path) -> None:
         if self._last is None or self._info is None or self.session is None:
@@ -537,7 +565,7 @@ class AnalysisWorker(QThread):
         self._finish_recording()
         frame, _ = self._last
         h, w = frame.image.shape[:2]
-        self._recording = AnnotatedVideoSink(path, self._info.fps or 25.0, (w, h), self._draw,
+        self._recording = AnnotatedVideoSink(path, self._info.fps or 25.0, (w, h), self._draw_recording,
                                              time_origin=frame.time_s)
         self.session.add_sink(self._recording)
         self.recording_changed.emit(True)
@@ -564,7 +592,7 @@ class AnalysisWorker(QThread):
         source = self._source
         still_names = source.stem if isinstance(source, ImageSource) else None
         self._face_crops = StudentFaces(FaceCropSink(folder / f"{self._info.name}_face_crops", self._info.name,
-                                                     margin, still_names=still_names))
+                                                     margin, still_names=still_names), self._edited)
         self.session.add_sink(self._face_crops)
         self.saving_faces_changed.emit(True)
 

@@ -455,3 +455,92 @@ def test_qt_calls_do_not_use_up_none(make_window):
     for _ in range(min(sys.getrefcount(None), 2_000_000) + 10_000):  # more calls than None had references
         label.setText("x")
     assert sys.getrefcount(None) > 0
+
+
+def _students_csv(path):
+    """students.csv as {student id: row as a dict}."""
+    with open(path, newline="") as f:
+        return {int(row["student_id"]): row for row in csv.DictReader(f)}
+
+
+def _faces_per_second(path):
+    with open(path, newline="") as f:
+        return {int(row["time_s"]): float(row["faces"]) for row in csv.DictReader(f)}
+
+
+def test_hide_merge_and_undo_students_reach_the_view_and_the_exports(qtbot, make_window, tmp_path):
+    from ..conftest import shared_path
+
+    clip = shared_path("data", "media", "classroom_pan_720p.mp4")  # 21 seated students
+    window = make_window()
+    window.resize(1500, 950)  # faces large enough on screen to see a blur
+    window.open_source(str(clip))
+    qtbot.waitUntil(lambda: sum(s.counted for s in window.students.students.values()) >= 4, timeout=120_000)
+    window.worker.pause()
+    qtbot.waitUntil(lambda: not window.playing, timeout=10_000)
+    window.refresh_summaries()
+
+    def export(name):
+        with qtbot.waitSignal(window.worker.exported, timeout=60_000):
+            window.export_to(tmp_path / name)
+        return _students_csv(window.last_export["students"]), _faces_per_second(window.last_export["class"])
+
+    students, faces = export("before")
+    packet = window.last_packet
+    in_view = [sid for sid in packet.faces.student_ids.tolist() if window.students.students.get(sid, None)
+               and window.students.students[sid].counted]
+    hidden, source, target = in_view[:3]
+    box = packet.faces.xyxy[packet.faces.student_ids.tolist().index(hidden)]  # in the source's 1280 x 720
+    panel = window.students_panel
+    window.students.selectRow(window.students.row_of(hidden))
+    assert panel.hide_action.text() == "Hide (not a student)"
+    panel.hide_action.trigger()
+    window.students.selectRow(window.students.row_of(source))
+    panel.fill_merge_menu()
+    next(a for a in panel.merge_menu.actions() if a.text() == f"#{target}").trigger()
+
+    rows = list(window.students.students.values())
+    assert [s.student_id for s in rows][-1] == hidden and rows[-1].reason == "hidden"  # greyed, at the bottom
+    assert "hidden" in window.students.item(len(rows) - 1, 2).text()
+    assert source not in window.students.students and window.students.students[target].merged == (source,)
+    qtbot.waitUntil(lambda: window.last_packet.faces.student_ids is not None
+                    and not {hidden, source} & set(window.last_packet.faces.student_ids.tolist()), timeout=10_000)
+
+    def sharpness(image):
+        """Mean step between neighbouring pixels in the hidden face's box, as shown."""
+        x1, y1, x2, y2 = (int(v) for v in box * image.width() / 1280)
+        gray = image.convertToFormat(image.Format.Format_Grayscale8)
+        pixels = np.asarray(gray.constBits()).reshape(gray.height(), gray.bytesPerLine())
+        pixels = pixels[y1:y2, x1:x2].astype(np.float32)
+        return float(np.abs(np.diff(pixels, axis=1)).mean())
+
+    sharp = sharpness(window.last_packet.image)
+    window.blur_action.trigger()  # privacy: a face the user hid is blurred too, though not outlined
+    qtbot.waitUntil(lambda: sharpness(window.last_packet.image) < sharp / 2, timeout=10_000)
+    window.blur_action.trigger()
+
+    edited, edited_faces = export("edited")
+    assert set(edited) == set(students) - {hidden, source}  # hidden: in no export; merged: one row
+    assert int(edited[target]["frames"]) == int(students[target]["frames"]) + int(students[source]["frames"])
+    assert edited_faces.keys() == faces.keys()
+    assert sum(edited_faces.values()) < sum(faces.values())  # the hidden one no longer counts in the class
+
+    panel.undo_action.trigger()  # the merge
+    panel.undo_action.trigger()  # the hide
+    assert not panel.undo_action.isEnabled()
+    again, again_faces = export("undone")
+    assert {sid: row["frames"] for sid, row in again.items()} == {sid: row["frames"] for sid, row in students.items()}
+    assert again_faces == faces
+
+    window.students.selectRow(window.students.row_of(hidden))
+    panel.hide_action.trigger()
+    assert panel.hide_action.text() == "Show again" and not panel.count_action.isEnabled()
+    panel.hide_action.trigger()  # back to the automatic rules: counted
+    assert window.students.students[hidden].counted
+    window.students.selectRow(window.students.row_of(source))
+    panel.fill_merge_menu()
+    next(a for a in panel.merge_menu.actions() if a.text() == f"#{target}").trigger()
+    window.students.selectRow(window.students.row_of(target))
+    panel.separate_menu.aboutToShow.emit()
+    panel.separate_menu.actions()[0].trigger()  # "#<source> again on its own"
+    assert window.students.students[target].merged == () and source in window.students.students
