@@ -112,6 +112,8 @@ class AnalysisSession:
         """A frame skipped to keep real time: the last faces held on it go to the sinks that take
         every frame (a recording; the record, as time in view)."""
         self.loop.hold(frame)
+        with self.lock:
+            self._now = frame.time_s  # "current" emotions and charts follow skipped frames too
 
     def jumped(self, replay: bool = True) -> None:
         """The source jumped: students are re-found where they sit, with their ids and names. With

@@ -79,7 +79,10 @@ def solve_pose(points: np.ndarray, model: np.ndarray, frame_size: tuple[int, int
     if points.shape[0] != model.shape[0] or not np.isfinite(points).all():
         return math.nan, math.nan, math.nan
     camera = camera_matrix(*frame_size)
-    ok, rvec, _ = cv2.solvePnP(model, points, camera, np.zeros(4), flags=cv2.SOLVEPNP_SQPNP)
+    try:
+        ok, rvec, _ = cv2.solvePnP(model, points, camera, np.zeros(4), flags=cv2.SOLVEPNP_SQPNP)
+    except cv2.error:  # degenerate points (all on a line, a tiny face): no pose, the run goes on
+        return math.nan, math.nan, math.nan
     if not ok:
         return math.nan, math.nan, math.nan
     rotation, _ = cv2.Rodrigues(rvec)

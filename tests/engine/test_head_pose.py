@@ -69,3 +69,12 @@ def test_noisy_landmarks_give_a_close_pose_and_bad_input_gives_nan():
     assert np.median(np.array(errors), axis=0).max() < 8
     assert all(math.isnan(v) for v in solve_pose(np.full((5, 2), np.nan), FIVE_POINT_MODEL, FRAME))
     assert all(math.isnan(v) for v in solve_pose(np.zeros((3, 2)), FIVE_POINT_MODEL, FRAME))
+
+
+def test_degenerate_landmarks_give_nan_not_an_error():
+    """Points on one line or on one spot (a tiny or badly read face) made OpenCV raise mid-run."""
+    for points in (np.zeros((5, 2)), np.array([[10.0, 10.0], [20, 20], [30, 30], [40, 40], [50, 50]]),
+                   np.full((6, 2), 3.0)):
+        model = FIVE_POINT_MODEL if len(points) == 5 else MESH_MODEL
+        pose = solve_pose(points, model, FRAME)
+        assert all(math.isnan(v) for v in pose) or all(math.isfinite(v) for v in pose)
