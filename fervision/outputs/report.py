@@ -120,14 +120,19 @@ def miss_rates(metrics: Mapping[str, Any], labels: Sequence[str]) -> tuple[list[
     return [], ""
 
 
+def _templates() -> Any:
+    """The package's Jinja2 templates, every value autoescaped (names and checkpoint text are data)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    return Environment(loader=PackageLoader("fervision.outputs", "templates"),
+                       autoescape=select_autoescape(default=True, default_for_string=True))
+
+
 def write_report(record: LessonRecord, path: str | Path, *, title: str, length_s: float,
                  settings: Sequence[tuple[str, str]] = (), metrics: Mapping[str, Any] | None = None,
                  front_rule: str = "learned from the class: the direction most students face") -> Path:
     """Render the report of ``record`` (a lesson ``length_s`` seconds long) to ``path``, atomically."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(loader=PackageLoader("fervision.outputs", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
+    env = _templates()
     class_svg, has_facing = class_chart_svg(record)
     counted, others = _students(record, length_s)
     rates, source = miss_rates(metrics or {}, record.labels)
@@ -164,10 +169,7 @@ def write_index(path: str | Path, rows: Sequence[Mapping[str, Any]], labels: Seq
                 extra_columns: Sequence[str], title: str = "Lessons") -> Path:
     """``index.html`` over many lessons: one row each (the manifest's columns, a link to its report,
     its length, students, a bar of the class's expressions, facing front), atomically."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
-
-    env = Environment(loader=PackageLoader("fervision.outputs", "templates"),
-                      autoescape=select_autoescape(default=True, default_for_string=True))
+    env = _templates()
     shown = []
     for row in rows:
         shares = [float(row.get(f"share_{label}") or 0) for label in labels]
