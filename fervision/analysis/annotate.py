@@ -19,7 +19,6 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..engine.config import PipelineConfig, build_pipeline
-from ..engine.pipeline import Pipeline
 from ..engine.sources import ImageSource, Source, VideoFileSource, VideoFrame, open_source
 from ..errors import FervisionError
 from ..outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink
@@ -32,6 +31,7 @@ from ..outputs.sink import Sink
 from ..outputs.timeline import TimelineSink
 from ..outputs.video import AnnotatedVideoSink
 from .loop import FrameLoop, run
+from .run_settings import front_rule, run_settings
 
 
 @dataclass
@@ -106,16 +106,17 @@ def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved
     config = config or PipelineConfig()
     pipeline = build_pipeline(config, still=still)
     record = LessonRecord(pipeline.labels, EVERY_FACE if still else None)
+    analysed = "every frame" if stride == 1 else f"every {stride}th frame"
     draw = partial(draw_faces, signals=pipeline.signals, blur=blur_faces)
     with contextlib.ExitStack() as stack:
         sinks: list[Sink] = [record]
         sinks.append(stack.enter_context(TimelineSink(timeline, record,
                                                       title=f"{stem}: class emotion distribution")))
         sinks.append(stack.enter_context(ReportSink(report, record, title=stem,
-                                                    settings=_report_settings(source, config, pipeline, stride,
-                                                                              blur_faces),
+                                                    settings=run_settings(source.name, config, pipeline, analysed,
+                                                                          blur_faces),
                                                     metrics=pipeline.recognizer.meta.metrics,
-                                                    front_rule=_front_rule(config))))
+                                                    front_rule=front_rule(config))))
         sinks += [stack.enter_context(FacesCsvSink(paths["faces"], pipeline.signals)),
                   stack.enter_context(ClassCsvSink(paths["class"], record)),
                   stack.enter_context(StudentsCsvSink(paths["students"], record))]
@@ -150,22 +151,6 @@ def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved
                           duration_s=saved.until_s or 0.0,
                           class_shares=dict(zip(record.labels, shares.tolist(), strict=True)),
                           facing_front_share=facing)
-
-
-def _report_settings(source: Source, config: PipelineConfig, pipeline: Pipeline, stride: int,
-                     blur_faces: bool) -> list[tuple[str, str]]:
-    """What the report says the lesson was analysed with."""
-    head = "off" if "head_pose" not in config.signals else f"on ({config.head_pose_landmarks} landmarks)"
-    return [("source", source.name), ("model", f"{config.model} ({pipeline.recognizer.meta.model})"),
-            ("device", str(pipeline.recognizer.device)), ("face detector", config.detector),
-            ("analysed", "every frame" if stride == 1 else f"every {stride}th frame"),
-            ("head direction", head), ("faces blurred in the video", "yes" if blur_faces else "no")]
-
-
-def _front_rule(config: PipelineConfig) -> str:
-    if config.front is not None:
-        return f"given: yaw {config.front[0]:g}°, pitch {config.front[1]:g}°, within {config.facing_cone_deg:g}°"
-    return f"learned from the class (the direction most students face), within {config.facing_cone_deg:g}°"
 
 
 @dataclass

@@ -15,8 +15,10 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -26,6 +28,7 @@ from ..engine.sources import VideoFrame
 from ..engine.stages import TrackStage
 from ..outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink
 from ..outputs.record import EVERY_FACE, HIDDEN, CountRules, LessonRecord
+from ..outputs.report import write_report
 from ..outputs.sink import Sink, SinkBase
 from ..outputs.timeline import save_timeline
 from .loop import FrameLoop
@@ -224,8 +227,11 @@ class AnalysisSession:
         with self.lock:
             return self.record.student_facing(student_id)
 
-    def export(self, folder: str | Path, stem: str | None = None) -> dict[str, Path]:
-        """The three CSVs and the timeline PNG of the session so far (``fervision annotate``'s formats).
+    def export(self, folder: str | Path, stem: str | None = None, settings: Sequence[tuple[str, str]] = (),
+               front_rule: str | None = None) -> dict[str, Path]:
+        """The three CSVs, the timeline PNG and the lesson report of the session so far
+        (``fervision annotate``'s formats); ``settings`` and ``front_rule`` are what the report says
+        the lesson was analysed with (see :mod:`.run_settings`).
 
         Each file is written under a temporary name and renamed, so an export that fails half-way
         never leaves a truncated file where a good one was. Call it from the thread that processes
@@ -246,7 +252,18 @@ class AnalysisSession:
                 os.replace(partial[kind], paths[kind])
             paths["timeline"] = save_timeline(self.record, folder / f"{stem}_timeline.png",
                                               title=f"{stem}: class emotion distribution")
+            length = max(self._now, max(self.record.seconds, default=-1) + 1)
+            extra = {"front_rule": front_rule} if front_rule else {}
+            paths["report"] = write_report(self.record, folder / f"{stem}_report.html", title=stem, length_s=length,
+                                           settings=settings, metrics=self._metrics(), **extra)
         return paths
+
+    def _metrics(self) -> Mapping[str, Any]:
+        """The expression model's measured per-class results, for the report's miss rates."""
+        try:
+            return self.pipeline.recognizer.meta.metrics
+        except (LookupError, AttributeError):  # a pipeline that reads no expression
+            return {}
 
     def _export_faces(self, path: Path, pass_of_second: dict[int, int], new_id: dict[int, int]) -> None:
         """The spooled faces table; after seeks, only the rows of the pass that last analysed each

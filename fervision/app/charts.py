@@ -1,5 +1,6 @@
 """pyqtgraph charts: the class's emotion distribution over time (stacked area, rolling window),
-the current distribution (bars) and one student's timeline. Colours match the overlays.
+the share of the class facing front under it, the current distribution (bars) and one student's
+timeline (with their facing-front share on a row of its own). Colours match the overlays.
 
 The class chart's legend is a row of text above the plots (``ClassCharts``), never drawn over
 the data; time axes label whole, round seconds (``TimeAxis``), so an empty chart shows 0:00,
@@ -25,6 +26,8 @@ SECOND_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 1
 """Tick spacings of a time axis, in seconds: round to a reader of a clock."""
 EMPTY_WINDOW_S = 60.0
 """The time span an empty chart shows."""
+PERCENT_AXIS_WIDTH = 40
+"""Pixels for a 0–100 % axis: the same on the class chart and the facing-front one under it."""
 
 
 def emotion_colour(label: str) -> QColor:
@@ -69,6 +72,7 @@ class ClassChart(pg.PlotWidget):
         self.hideButtons()
         self.setYRange(0, 1, padding=0.02)
         self.getAxis("left").setTicks(_percent_ticks((0.0, 0.5, 1.0)))
+        self.getAxis("left").setWidth(PERCENT_AXIS_WIDTH)
         self.setXRange(0, EMPTY_WINDOW_S, padding=0)
         self.curves: list[pg.PlotDataItem] = []
         self.labels: list[str] = []
@@ -109,6 +113,55 @@ class ClassChart(pg.PlotWidget):
         """A new source: no data, the empty time span."""
         for curve in self.curves:
             curve.clear()
+        self.points = 0
+        self.setXRange(0, EMPTY_WINDOW_S, padding=0)
+
+
+def second_levels(seconds: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points of a line that holds each second's value across that second, broken (NaN) where a
+    value is unknown or between seconds that are not next to each other: nothing is drawn where
+    nothing was read."""
+    seconds, values = np.asarray(seconds, np.float64), np.asarray(values, np.float64)
+    gaps = np.flatnonzero(np.diff(seconds) > 1.0) + 1
+    x = np.stack([seconds, seconds + 1.0], axis=1).ravel()
+    y = np.repeat(values, 2)
+    return np.insert(x, 2 * gaps, np.nan), np.insert(y, 2 * gaps, np.nan)
+
+
+FACING_PEN = pg.mkPen(QColor(40, 40, 40), width=2)
+"""Facing front is drawn in near-black: no emotion's colour, so it never reads as one."""
+
+
+class FacingChart(pg.PlotWidget):
+    """The share of the counted students facing front, per second, under the class chart and on
+    its time axis. Seconds with no head direction (head pose off, nobody in view) leave a gap."""
+
+    def __init__(self, chart: ClassChart, parent: QWidget | None = None) -> None:
+        super().__init__(parent, axisItems={"bottom": TimeAxis("bottom")})
+        self.setMouseEnabled(x=False, y=False)
+        self.setMenuEnabled(False)
+        self.hideButtons()
+        self.setYRange(0, 1, padding=0.15)  # room for the 100 % label on a short plot
+        self.getAxis("left").setTicks(_percent_ticks((0.0, 1.0)))
+        self.getAxis("left").setWidth(PERCENT_AXIS_WIDTH)  # as the class chart's, so the seconds line up
+        self.chart = chart
+        self.setXRange(0, EMPTY_WINDOW_S, padding=0)
+        self.curve = pg.PlotDataItem(pen=FACING_PEN, connect="finite")
+        self.addItem(curve := self.curve)
+        curve.setZValue(1)
+        self.points = 0
+
+    def update_from(self, snapshot: SessionSnapshot) -> None:
+        seconds, facing = snapshot.seconds, np.asarray(snapshot.facing, np.float64)
+        self.points = int(np.isfinite(facing).sum())
+        self.setXRange(*self.chart.getViewBox().viewRange()[0], padding=0)  # the class chart's time span
+        if not len(seconds) or not self.points:
+            self.curve.clear()
+            return
+        self.curve.setData(*second_levels(seconds, facing))
+
+    def clear_chart(self) -> None:
+        self.curve.clear()
         self.points = 0
         self.setXRange(0, EMPTY_WINDOW_S, padding=0)
 
@@ -163,16 +216,27 @@ class ClassCharts(QWidget):
         layout.addLayout(header)
         self.chart = ClassChart()
         self.bars = CurrentBars()
+        self.facing = FacingChart(self.chart)
         self.chart.setMinimumHeight(90)
         self.bars.setMinimumHeight(90)
+        self.facing.setMinimumHeight(48)
+        self.facing_title = QLabel()
+        over_time = QWidget()
+        column = QVBoxLayout(over_time)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.chart, 3)
+        column.addWidget(self.facing_title)
+        column.addWidget(self.facing, 1)
         plots = QSplitter(Qt.Orientation.Horizontal)
-        plots.addWidget(self.chart)
+        plots.addWidget(over_time)
         plots.addWidget(self.bars)
         plots.setStretchFactor(0, 3)
         plots.setStretchFactor(1, 1)
         layout.addWidget(plots, 1)
         self._legend_labels: list[str] | None = None
         self._set_legend([])
+        self._set_facing_title(True)
 
     def _set_legend(self, labels: list[str]) -> None:
         self._legend_labels = list(labels)
@@ -186,13 +250,21 @@ class ClassCharts(QWidget):
             self._set_legend(snapshot.labels)
         self.chart.update_from(snapshot)
         self.bars.update_from(snapshot)
+        self.facing.update_from(snapshot)
+        self._set_facing_title(self.facing.points > 0 or not len(snapshot.seconds))
+
+    def _set_facing_title(self, known: bool) -> None:
+        note = "" if known else " (no head direction read: head pose is off, or no face is turned to the camera)"
+        self.facing_title.setText(f"<small>&nbsp;Facing front (share of the class){note}</small>")
 
     def clear_charts(self) -> None:
         self.chart.clear_chart()
+        self.facing.clear_chart()
 
 
 class StudentTimeline(pg.PlotWidget):
-    """One student's top emotion over time: a line on the emotion's row for each run of it."""
+    """One student's top emotion over time: a line on the emotion's row for each run of it; above
+    the emotions, a row with the share of each second they faced front (when head pose was read)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, axisItems={"bottom": TimeAxis("bottom")})
@@ -201,18 +273,24 @@ class StudentTimeline(pg.PlotWidget):
         self.hideButtons()
         self.runs: list[pg.PlotDataItem] = []
         self.labels: list[str] = []
+        self.facing = pg.PlotDataItem(pen=FACING_PEN, connect="finite")
+        self.addItem(self.facing)
+        self.facing_points = 0
         self.setXRange(0, EMPTY_WINDOW_S, padding=0)
         self.getAxis("left").setTicks([[]])
         self.setTitle("Select a student to see their timeline", size="9pt")
 
     def show_student(self, title: str, labels: list[str], starts: np.ndarray, ends: np.ndarray,
-                     emotions: np.ndarray) -> None:
-        """One thick segment per run, drawn as one item per emotion (a few items whatever the length)."""
+                     emotions: np.ndarray, facing: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """One thick segment per run, drawn as one item per emotion (a few items whatever the length);
+        ``facing``: (seconds, share facing front) drawn on the top row, 0 % at its foot, 100 % at its head."""
         if labels != self.labels:
             self.labels = list(labels)
-            self.getAxis("left").setTicks([[(i, label) for i, label in enumerate(labels)]])
-            self.setYRange(-0.5, len(labels) - 0.5, padding=0)
+            self.getAxis("left").setTicks([[(i, label) for i, label in enumerate(labels)]
+                                           + [(len(labels), "facing front")]])
+            self.setYRange(-0.5, len(labels) + 0.5, padding=0)
         self._clear_runs()
+        self._show_facing(len(labels), facing)
         ends = np.maximum(ends, starts + 0.1)  # a single sighting still shows
         for e in np.unique(emotions):
             mine = emotions == e
@@ -223,6 +301,14 @@ class StudentTimeline(pg.PlotWidget):
             self.runs.append(item)
         self.setTitle(title, size="9pt")
 
+    def _show_facing(self, row: int, facing: tuple[np.ndarray, np.ndarray] | None) -> None:
+        seconds, share = facing if facing is not None else (np.zeros(0), np.zeros(0))
+        self.facing_points = len(seconds)
+        if not len(seconds):
+            self.facing.clear()
+            return
+        self.facing.setData(*second_levels(seconds, row - 0.4 + 0.8 * np.clip(share, 0.0, 1.0)))
+
     def _clear_runs(self) -> None:
         for item in self.runs:
             self.removeItem(item)
@@ -231,6 +317,7 @@ class StudentTimeline(pg.PlotWidget):
     def clear_student(self) -> None:
         """Nobody selected (or a new source): no runs, no emotion rows, the empty time span."""
         self._clear_runs()
+        self._show_facing(0, None)
         self.labels = []
         self.getAxis("left").setTicks([[]])
         self.setXRange(0, EMPTY_WINDOW_S, padding=0)

@@ -9,8 +9,16 @@ from collections.abc import Callable
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence, QMouseEvent
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import (
+    QAction,
+    QCloseEvent,
+    QDesktopServices,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QMouseEvent,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -148,6 +156,7 @@ class MainWindow(QMainWindow):
         self._processing_s = 0.0
         self._recognition_s: deque[float] = deque(maxlen=RECOGNITION_AVERAGE)
         self._exported_frames = 0
+        self._open_report = False  # the export under way is the Report… button's
         self._slider_held = False
         # the user's roster edits, last one last: (what, the session, how to take it back)
         self._undo: list[tuple[str, AnalysisSession, Callable[[AnalysisSession], None]]] = []
@@ -212,9 +221,15 @@ class MainWindow(QMainWindow):
         self.save_faces_action.triggered.connect(self._toggle_save_faces)
         toolbar.addAction(self.save_faces_action)
         self.export_action = QAction("Export…", self, enabled=False)
-        self.export_action.setToolTip("Write the faces, students and class CSVs and the timeline PNG so far")
+        self.export_action.setToolTip("Write the faces, students and class CSVs, the timeline PNG and the lesson "
+                                      "report so far")
         self.export_action.triggered.connect(self.choose_export_folder)
         toolbar.addAction(self.export_action)
+        self.report_action = QAction("Report…", self, enabled=False)
+        self.report_action.setToolTip("Export the session so far and open its lesson report (one HTML page, "
+                                      "no face images) in your browser")
+        self.report_action.triggered.connect(self.choose_report_folder)
+        toolbar.addAction(self.report_action)
         toolbar.addSeparator()
         self.panels_button = QToolButton(popupMode=QToolButton.ToolButtonPopupMode.InstantPopup)
         self.panels_button.setText("Panels")
@@ -408,6 +423,7 @@ class MainWindow(QMainWindow):
         self.record_action.setEnabled(info.kind != "images")
         self.save_faces_action.setEnabled(True)
         self.export_action.setEnabled(True)
+        self.report_action.setEnabled(True)
         self.setWindowTitle(f"fervision — {info.name}")
 
     def _on_source_ended(self) -> None:
@@ -570,7 +586,8 @@ class MainWindow(QMainWindow):
             return
         starts, ends, emotions = session.student_timeline(student_id)
         title = f"{session.record.display_name(student_id)}: top emotion over time"
-        self.timeline.show_student(title, session.record.labels, starts, ends, emotions)
+        self.timeline.show_student(title, session.record.labels, starts, ends, emotions,
+                                   facing=session.student_facing(student_id))
 
     # -- recording and export ---------------------------------------------------------------------
     def _default_folder(self) -> str:
@@ -611,9 +628,22 @@ class MainWindow(QMainWindow):
         if folder:
             self.export_to(folder)
 
-    def export_to(self, folder: str | Path) -> None:
+    def export_to(self, folder: str | Path, open_report: bool = False) -> None:
+        """Export into ``folder``; with ``open_report``, open the lesson report once it is written."""
         self.settings.setValue("export/last_folder", str(folder))
+        self._open_report = open_report
         self.worker.export(folder)
+
+    def choose_report_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Write the lesson report (and the exports) into",
+                                                  self._default_folder())
+        if folder:
+            self.export_to(folder, open_report=True)
+
+    def open_report(self, path: Path) -> None:
+        """The report in the user's browser: a local file, nothing leaves the machine."""
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            self.messages.show_message(f"Wrote {path}: open it in a web browser.", "info")
 
     def _on_exported(self, paths: dict[str, Path]) -> None:
         self.last_export = paths
@@ -621,6 +651,9 @@ class MainWindow(QMainWindow):
         self._exported_frames = session.record.frames if session else 0
         folder = next(iter(paths.values())).parent
         self.messages.show_message(f"Exported {', '.join(p.name for p in paths.values())} to {folder}.", "info")
+        if self._open_report and "report" in paths:
+            self.open_report(paths["report"])
+        self._open_report = False
 
     def has_unexported_data(self) -> bool:
         session = self.worker.session

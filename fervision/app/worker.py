@@ -20,6 +20,7 @@ import numpy as np
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
+from ..analysis.run_settings import front_rule, run_settings
 from ..analysis.session import AnalysisSession
 from ..core.frame import HEAD_POSE, FaceFrame
 from ..engine.config import PipelineConfig, build_pipeline, build_recognizer
@@ -614,12 +615,20 @@ class AnalysisWorker(QThread):
             raise FervisionError("Nothing to export yet: open a video or camera first.")
         self.busy.emit(f"Exporting to {folder}…")
         try:
-            paths = self.session.export(folder)
+            paths = self.session.export(folder, settings=self._run_settings(), front_rule=front_rule(self.config))
         except OSError as exc:
             raise FervisionError(f"cannot export to {folder} ({exc.strerror or exc}).") from None
         finally:
             self.busy.emit("")
         self.exported.emit(paths)
+
+    def _run_settings(self) -> list[tuple[str, str]]:
+        """What the lesson report says this session was analysed with."""
+        assert self.session is not None
+        skipping = self.keep_real_time and self._info is not None and self._info.kind != "images"
+        analysed = "frames skipped when needed to keep real time" if skipping else "every frame"
+        name = self._info.name if self._info is not None else self.session.name
+        return run_settings(name, self.config, self.session.pipeline, analysed, self.blur)
 
     def _cmd_quit(self) -> None:
         self._quit = True

@@ -1,4 +1,5 @@
 import csv
+import re
 import time
 
 import av
@@ -52,11 +53,30 @@ def test_rename_export_and_reminder_once(qtbot, make_window, settings, tmp_path)
     assert faces[0] == faces_header(window.worker.session.pipeline.signals) and len(faces) > 1
     assert _rows(paths["class"])[0] == class_header(labels)
     assert paths["timeline"].stat().st_size > 5000
+    report = paths["report"].read_text()
+    assert "Ana" in report and "frames skipped when needed to keep real time" in report
     assert not window.has_unexported_data()
     window.students.item(0, 1).setText("Ana B.")
     assert window.has_unexported_data()  # a rename is a change to export
     window._acknowledge_reminder()
     assert not make_window().reminder.isVisible()  # shown on the first start only
+
+
+def test_the_report_button_exports_and_opens_the_lesson_report(qtbot, make_window, tmp_path, monkeypatch):
+    window = make_window()
+    assert not window.report_action.isEnabled()  # nothing to report before a source
+    _play(qtbot, window, 20)
+    opened = []
+    monkeypatch.setattr(window, "open_report", opened.append)
+    monkeypatch.setattr("fervision.app.window.QFileDialog.getExistingDirectory", lambda *a: str(tmp_path / "r"))
+    with qtbot.waitSignal(window.worker.exported, timeout=30_000):
+        window.report_action.trigger()
+    assert opened == [tmp_path / "r" / "sample_pexels_report.html"]
+    text = opened[0].read_text()
+    assert "sample_pexels" in text and not re.search(r'(src|href)\s*=\s*["\']?(https?:|//|file:)', text)
+    with qtbot.waitSignal(window.worker.exported, timeout=30_000):
+        window.export_to(tmp_path / "e")  # a plain export opens nothing
+    assert len(opened) == 1
 
 
 def test_seek_while_paused_shows_that_time(qtbot, make_window):
@@ -295,7 +315,7 @@ def test_the_window_fits_a_1366x768_laptop_screen(qtbot, make_window):
     window.resize(size)
     qtbot.waitUntil(lambda: window.size() == size, timeout=5000)
     for action in (window.open_action, window.play_action, window.record_action, window.save_faces_action,
-                   window.export_action):
+                   window.export_action, window.report_action):
         assert window.toolbar.widgetForAction(action).isVisible()
     status = window.statusBar().geometry()
     assert window.statusBar().isVisible() and status.bottom() < size.height()
@@ -359,6 +379,45 @@ def test_the_time_reaches_the_clip_length_at_its_end(qtbot, make_window):
         pass
     assert window.time_label.text() == "0:20 / 0:20"
     assert window.seek.value() == window.seek.maximum()
+
+
+def test_facing_front_fills_the_class_curve_and_the_students_row(qtbot, make_window):
+    window = make_window()
+    _play(qtbot, window, 10)
+
+    def class_curve_filled():
+        window.refresh_summaries()
+        return window.charts.facing.points > 0
+
+    qtbot.waitUntil(class_curve_filled, timeout=60_000)  # once a student is counted (2 s in view)
+    _, y = window.charts.facing.curve.getData()
+    known = np.isfinite(y)
+    assert known.any() and ((y[known] >= 0) & (y[known] <= 1)).all()
+    assert window.charts.facing.getViewBox().viewRange()[0] == window.class_chart.getViewBox().viewRange()[0]
+    window.students.selectRow(0)
+    qtbot.waitUntil(lambda: window.timeline.facing_points > 0, timeout=30_000)
+    _, y = window.timeline.facing.getData()
+    row = len(window.timeline.labels)  # the row above the emotions
+    assert ((y[np.isfinite(y)] >= row - 0.4) & (y[np.isfinite(y)] <= row + 0.4)).all()
+    assert "facing front" in _tick_labels(window.timeline.getAxis("left"))
+    window.select_student(None)
+    assert window.timeline.facing_points == 0
+
+
+def test_without_head_pose_the_facing_curve_stays_empty_and_says_why(qtbot, make_window):
+    window = make_window(config=PipelineConfig(device="cpu", signals=("expression",)))
+    _play(qtbot, window, 40)
+    window.refresh_summaries()
+    assert window.class_chart.points >= 1 and window.charts.facing.points == 0
+    assert "no head direction read" in window.charts.facing_title.text()
+
+
+def test_second_levels_hold_each_value_and_break_at_gaps():
+    from fervision.app.charts import second_levels
+
+    x, y = second_levels(np.array([3.0, 4.0, 7.0]), np.array([0.5, np.nan, 1.0]))
+    assert np.array_equal(x, [3, 4, 4, 5, np.nan, 7, 8], equal_nan=True)
+    assert np.array_equal(y, [0.5, 0.5, np.nan, np.nan, np.nan, 1.0, 1.0], equal_nan=True)
 
 
 def test_a_new_source_clears_the_selected_student(qtbot, make_window):
