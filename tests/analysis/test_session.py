@@ -50,9 +50,11 @@ def test_snapshot_has_class_series_and_students(session_with_frames):
 def test_rename_and_export_use_annotate_formats(session_with_frames, tmp_path):
     session = session_with_frames
     session.rename(1, "  Ana   María ")
-    paths = session.export(tmp_path)
+    paths = session.export(tmp_path, settings=[("source", "lesson.mp4")], front_rule="given: yaw 0°")
     assert {p.name for p in paths.values()} == {"lesson_faces.csv", "lesson_students.csv", "lesson_class.csv",
-                                                "lesson_timeline.png"}
+                                                "lesson_timeline.png", "lesson_report.html"}
+    report = paths["report"].read_text()
+    assert "Ana María" in report and "lesson.mp4" in report and "given: yaw 0°" in report
     labels = session.record.labels
     faces = _rows(paths["faces"])
     assert faces[0] == faces_header(session.pipeline.signals) and len(faces) == 1 + 30
