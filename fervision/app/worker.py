@@ -22,7 +22,7 @@ from PySide6.QtGui import QImage
 
 from ..analysis.run_settings import front_rule, run_settings
 from ..analysis.session import AnalysisSession
-from ..core.frame import HEAD_POSE, FaceFrame
+from ..core.frame import FaceFrame
 from ..engine.config import PipelineConfig, build_pipeline, build_recognizer
 from ..engine.sources import CameraSource, ImageSource, Source, VideoFileSource, VideoFrame, open_source
 from ..errors import FervisionError
@@ -110,39 +110,17 @@ MAX_SKIPPING_S = 0.5
 skipping frames cannot keep up (a recording at 4x on a busy machine), labels still move on."""
 POSITION_EVERY_S = 0.2
 """Frames skipped to keep real time move the seek bar this often (at 4x speed, 20 times a second)."""
-MIN_CROP_SCORE = 0.8
-"""Face crops are saved only from detections this sure: backs of heads, hands and blurred passers-by
-that pass the detector's own threshold (0.7) mostly score under it (looked at on the shared clips)."""
-FRONTAL_DEG = (45.0, 35.0)
-"""With head pose read: the most a saved face may be turned aside (yaw) and up or down (pitch)."""
-
-
-def worth_saving(faces: FaceFrame) -> np.ndarray:
-    """Which faces make useful pictures for fine-tuning: confirmed students (an unconfirmed face may
-    be no face at all), confident detections, and, where head pose is read, a face turned towards
-    the camera (no pose found there is the back of a head)."""
-    keep = faces.confidence >= MIN_CROP_SCORE
-    if faces.student_ids is not None:
-        keep &= faces.student_ids > 0
-    pose = faces.data.get(HEAD_POSE)
-    if pose is not None:
-        with np.errstate(invalid="ignore"):  # NaN (no pose) compares False: left out
-            keep &= (np.abs(pose[:, 0]) <= FRONTAL_DEG[0]) & (np.abs(pose[:, 1]) <= FRONTAL_DEG[1])
-    return np.asarray(keep, bool)
 
 
 class StudentFaces(SinkBase):
-    """Face crops of the faces :func:`worth_saving` picks (Save faces: a training set, not a record),
-    after ``edit`` (the user's roster: no crops of someone hidden, a merged id saved as the one it joined)."""
+    """Face crops (Save faces: a training set, not a record) after ``edit``, the user's roster: no
+    crops of someone hidden, a merged id saved as the one it joined."""
 
     def __init__(self, sink: FaceCropSink, edit: Callable[[FaceFrame], FaceFrame] = lambda faces: faces) -> None:
         self.sink, self.edit = sink, edit
 
     def write(self, faces: FaceFrame, image_bgr: np.ndarray) -> None:
-        faces = self.edit(faces)
-        keep = worth_saving(faces)
-        if keep.any():
-            self.sink.write(faces[keep], image_bgr)
+        self.sink.write(self.edit(faces), image_bgr)
 
     def close(self) -> None:
         self.sink.close()

@@ -468,21 +468,6 @@ def test_the_model_list_names_the_default_checkpoint_once(qtbot, make_window):
     assert combo.currentText() == f"{DEFAULT_CHECKPOINT} (default)" and combo.count() == len(entries)
 
 
-def test_save_faces_keeps_confident_frontal_students_only():
-    from fervision.app.worker import worth_saving
-    from fervision.core.frame import HEAD_POSE, FaceFrame
-
-    boxes = np.tile([10.0, 10.0, 60.0, 60.0], (6, 1))
-    faces = FaceFrame(boxes, confidence=[0.95, 0.95, 0.72, 0.95, 0.95, 0.95], student_ids=[1, -1, 2, 3, 4, 5],
-                      data={HEAD_POSE: np.array([[5, 0, 0], [5, 0, 0], [5, 0, 0], [np.nan] * 3, [70, 0, 0],
-                                                 [10, -50, 0]], np.float32)})
-    # a student facing the camera; an unconfirmed face; a doubtful detection (a hand, the back of a
-    # head); no pose found (the back of a head); turned aside; looking down at a desk
-    assert worth_saving(faces).tolist() == [True, False, False, False, False, False]
-    del faces.data[HEAD_POSE]  # head pose not read: confirmed and confident is enough
-    assert worth_saving(faces).tolist() == [True, False, False, True, True, True]
-
-
 def test_a_full_disk_stops_the_recording_with_one_sentence(qtbot, make_window, tmp_path, monkeypatch):
     import errno
     import os

@@ -1,8 +1,8 @@
 import cv2
 import numpy as np
 
-from fervision.core.frame import FaceFrame
-from fervision.outputs.face_crops import FaceCropSink
+from fervision.core.frame import HEAD_POSE, FaceFrame
+from fervision.outputs.face_crops import FaceCropSink, worth_saving
 
 
 def _frame(t, ids, top):
@@ -23,3 +23,29 @@ def test_one_crop_per_confirmed_student_per_interval_sorted_by_guess(tmp_path):
                      "sadness/lesson_s2_t00001.00.jpg"] and sink.saved == 3
     crop = cv2.imread(str(tmp_path / "crops" / "happiness" / "lesson_s1_t00000.00.jpg"))
     assert crop.shape[:2] == (30, 20)  # the box itself: the default model's margin is 0
+
+
+def test_save_faces_keeps_confident_frontal_students_only():
+    boxes = np.tile([10.0, 10.0, 60.0, 60.0], (6, 1))
+    faces = FaceFrame(boxes, confidence=[0.95, 0.95, 0.72, 0.95, 0.95, 0.95], student_ids=[1, -1, 2, 3, 4, 5],
+                      data={HEAD_POSE: np.array([[5, 0, 0], [5, 0, 0], [5, 0, 0], [np.nan] * 3, [70, 0, 0],
+                                                 [10, -50, 0]], np.float32)})
+    # a student facing the camera; an unconfirmed face; a doubtful detection (a hand, the back of a
+    # head); no pose found (the back of a head); turned aside; looking down at a desk
+    assert worth_saving(faces).tolist() == [True, False, False, False, False, False]
+    del faces.data[HEAD_POSE]  # head pose not read: confirmed and confident is enough
+    assert worth_saving(faces).tolist() == [True, False, False, True, True, True]
+    assert worth_saving(faces, confirmed_only=False).tolist() == [True, True, False, True, True, True]  # a photo
+
+
+def test_annotate_and_save_faces_skip_doubtful_detections_and_turned_heads(tmp_path):
+    image = np.random.default_rng(0).integers(0, 255, (60, 80, 3), dtype=np.uint8)
+    faces = _frame(0.0, [1, 2], ["happiness", "sadness"])
+    faces.data[HEAD_POSE] = np.array([[80.0, 0, 0], [0, 0, 0]], np.float32)  # 1 turned aside: a poor picture
+    with FaceCropSink(tmp_path / "crops", "lesson", margin=0.0) as sink:
+        sink.write(faces, image)
+    assert [p.name for p in (tmp_path / "crops").rglob("*.jpg")] == ["lesson_s2_t00000.00.jpg"]
+    photo = FaceFrame(xyxy=faces.xyxy, confidence=np.array([0.5, 0.9], np.float32), index=0)
+    with FaceCropSink(tmp_path / "photo", "p", margin=0.0, still_names=lambda index: "class") as sink:
+        sink.write(photo, image)  # every face of a photo, but not the doubtful one
+    assert [p.name for p in (tmp_path / "photo").rglob("*.jpg")] == ["class_face1.jpg"]
