@@ -42,8 +42,12 @@ def test_recognize_writes_annotated_image_and_csv(tmp_path, capsys):
     cells = rows[1].split(",")
     assert abs(sum(float(v) for v in cells[8:16]) - 1) < 1e-3
     yaw, pitch, roll, eyes, facing = cells[16:]
-    assert all(abs(float(v)) < 60 for v in (yaw, pitch, roll)) and 0 < float(eyes) <= 1
+    assert all(abs(float(v)) < 60 for v in (yaw, pitch, roll)) and eyes == ""  # a CPU reads five points: no eyelids
     assert facing == "1"  # alone in the photo: the front is where she faces
+    assert main(["recognize", photo, "--output", str(tmp_path), "--device", "cpu",
+                 "--head-pose-landmarks", "facemesh+yunet"]) == 0
+    eyes = (tmp_path / "sample_face_pexels_faces.csv").read_text().splitlines()[1].split(",")[19]
+    assert 0 < float(eyes) <= 1
     assert (tmp_path / "sample_face_pexels_annotated.jpg").stat().st_size > 10_000
     assert main(["recognize", photo, "--output", str(tmp_path), "--device", "cpu", "--no-head-pose"]) == 0
     assert (tmp_path / "sample_face_pexels_faces.csv").read_text().splitlines()[0].endswith("p_contempt")

@@ -44,7 +44,8 @@ def test_annotate_writes_every_output(sample_clip, tmp_path):
     assert list(faces[0])[10:] == [*[f"p_{x}" for x in LABELS], "yaw", "pitch", "roll", "eyes_open", "facing_front"]
     assert len(faces) == 15 and {r["student_id"] for r in faces[1:]} == {"1"}
     posed = [r for r in faces[1:] if r["yaw"]]
-    assert len(posed) >= 13 and all(r["facing_front"] in ("0", "1") and r["eyes_open"] for r in posed)
+    assert len(posed) >= 13 and all(r["facing_front"] in ("0", "1") for r in posed)
+    assert all(r["eyes_open"] == "" for r in posed)  # on a CPU pose comes from YuNet's points: no eyelids
     students = _rows(out["students"])
     assert len(students) == 1 and students[0]["frames"] == "14" and students[0]["dominant_emotion"] in LABELS
     assert 0 <= float(students[0]["facing_front_share"]) <= 1

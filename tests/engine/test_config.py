@@ -65,3 +65,9 @@ def test_values_at_the_limits_are_accepted():
     config = PipelineConfig(min_face_score=0.0, min_face_px=0, tiles=1, detect_every=1)
     assert config.with_(min_face_score=1.0).min_face_score == 1.0
     assert PipelineConfig(min_face_score=None, detect_every=None).detect_every is None
+
+
+def test_head_pose_landmarks_default_to_the_cheap_five_points_on_a_cpu():
+    assert PipelineConfig().pose_landmarks("cpu") == "yunet"
+    assert PipelineConfig().pose_landmarks("cuda") == "facemesh+yunet"
+    assert PipelineConfig(head_pose_landmarks="facemesh").pose_landmarks("cpu") == "facemesh"

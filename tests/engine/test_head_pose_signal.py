@@ -52,3 +52,20 @@ def test_each_landmark_source_reads_the_face_and_they_agree_on_its_direction():
     yaws = [poses[name][0][0, 0] for name in LANDMARKS]
     assert np.isfinite(yaws).all() and max(yaws) - min(yaws) < 12
     assert np.isnan(poses["yunet"][1][0]) and np.isfinite(poses["facemesh"][1][0])  # eyes need FaceMesh's eyelids
+
+
+def test_faces_read_together_get_the_points_each_gets_alone():
+    """The five points of many faces come from one detector run over a mosaic of their windows."""
+    from fervision.engine.five_points import FivePointReader
+
+    face = cv2.imread(str(ROOT / "assets" / "sample_face_pexels.jpg"))
+    image = np.concatenate([np.concatenate([face, face[:, ::-1]], axis=1)] * 2, axis=0)  # four faces, two mirrored
+    box = create_detector("yunet")(face).xyxy[0]
+    w, h = face.shape[1], face.shape[0]
+    mirrored = np.array([2 * w - box[2], box[1], 2 * w - box[0], box[3]], np.float32)
+    lower = np.array([0, h, 0, h], np.float32)  # the same faces a row lower
+    boxes = np.stack([box, mirrored, box + lower, mirrored + lower])
+    reader = FivePointReader()
+    together = reader.read(image, boxes)
+    alone = np.concatenate([reader.read(image, b[None]) for b in boxes])
+    assert np.isfinite(together).all() and np.abs(together - alone).max() < 2.0
