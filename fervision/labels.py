@@ -40,3 +40,9 @@ def colour_bgr(label: str) -> tuple[int, int, int]:
         return EMOTION_COLOURS_BGR[label]
     h = sum(map(ord, label))
     return (60 + h * 37 % 180, 60 + h * 71 % 180, 60 + h * 13 % 180)
+
+
+def colour_hex(label: str) -> str:
+    """The label's colour as ``#rrggbb`` (matplotlib, HTML, SVG)."""
+    b, g, r = colour_bgr(label)
+    return f"#{r:02x}{g:02x}{b:02x}"

@@ -18,6 +18,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..analysis.session import SessionSnapshot
+from ..core.clock import clock
 from ..labels import colour_bgr
 
 pg.setConfigOptions(background="w", foreground="k", antialias=True)
@@ -33,13 +34,6 @@ PERCENT_AXIS_WIDTH = 40
 def emotion_colour(label: str) -> QColor:
     b, g, r = colour_bgr(label)
     return QColor(r, g, b)
-
-
-def clock(seconds: float) -> str:
-    """m:ss, or h:mm:ss from an hour on."""
-    total = max(0, int(seconds))
-    hours, rest = divmod(total, 3600)
-    return f"{hours:d}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:d}:{rest % 60:02d}"
 
 
 class TimeAxis(pg.AxisItem):

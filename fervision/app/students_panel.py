@@ -25,8 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from ..analysis.session import StudentRow
+from ..core.clock import clock
 from ..outputs.record import HIDDEN
-from .charts import clock, emotion_colour
+from .charts import emotion_colour
 
 COLUMNS = ("ID", "Name", "Now", "Mostly", "Seen")
 NAME_COLUMN = 1

@@ -42,9 +42,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..analysis.session import AnalysisSession
+from ..core.clock import clock
 from ..engine.config import PipelineConfig
 from ..engine.sources import IMAGE_SUFFIXES, list_cameras
-from .charts import ClassCharts, StudentTimeline, clock
+from .charts import ClassCharts, StudentTimeline
 from .qt_fixes import keep_none_alive
 from .settings_panel import SettingsPanel
 from .students_panel import StudentsPanel

@@ -17,24 +17,17 @@ from typing import Any
 
 import numpy as np
 
+from ..core.clock import clock as whole_seconds
 from ..core.frame import FaceFrame
 from ..core.io import atomic_write_bytes
-from ..labels import colour_bgr
+from ..labels import colour_hex
 from .record import LessonRecord
 from .sink import SinkBase
 
 
-def _hex(label: str) -> str:
-    b, g, r = colour_bgr(label)
-    return f"#{int(r):02x}{int(g):02x}{int(b):02x}"
-
-
 def clock(seconds: float) -> str:
-    """``m:ss`` or ``h:mm:ss``."""
-    seconds = max(0, round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+    """A length or time in view to the nearest second (a report gives 19.96 s as 0:20)."""
+    return whole_seconds(round(seconds) if math.isfinite(seconds) else 0.0)
 
 
 TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
@@ -56,7 +49,7 @@ def class_chart_svg(record: LessonRecord) -> tuple[str, bool]:
     ax = axes[0, 0]
     if seconds:
         shares = np.stack([record.class_shares(s) for s in seconds], axis=1)
-        ax.stackplot(np.array(seconds) + 0.5, shares, colors=[_hex(label) for label in record.labels])
+        ax.stackplot(np.array(seconds) + 0.5, shares, colors=[colour_hex(label) for label in record.labels])
         ax.set_xlim(0, seconds[-1] + 1)
     ax.set_ylim(0, 1)
     ax.set_ylabel("share of faces")
@@ -84,7 +77,7 @@ def class_chart_svg(record: LessonRecord) -> tuple[str, bool]:
 def _strip(record: LessonRecord, student_id: int, length_s: float) -> list[tuple[float, float, str]]:
     starts, ends, emotions = record.student_timeline(student_id)
     scale = 1000 / max(length_s, 1e-9)
-    return [(round(float(a) * scale, 1), round(max(float(b - a) * scale, 1.0), 1), _hex(record.labels[int(e)]))
+    return [(round(float(a) * scale, 1), round(max(float(b - a) * scale, 1.0), 1), colour_hex(record.labels[int(e)]))
             for a, b, e in zip(starts, ends, emotions, strict=True)]
 
 
@@ -139,7 +132,7 @@ def write_report(record: LessonRecord, path: str | Path, *, title: str, length_s
     html = env.get_template("report.html.j2").render(
         title=title, length=clock(length_s), counted=counted, not_counted=others,
         generated=datetime.now().strftime("%Y-%m-%d %H:%M"), class_svg=class_svg, has_facing=has_facing,
-        legend=[(label, _hex(label)) for label in record.labels], settings=list(settings), miss_rates=rates,
+        legend=[(label, colour_hex(label)) for label in record.labels], settings=list(settings), miss_rates=rates,
         miss_source=source, front_rule=front_rule)
     path = Path(path)
     atomic_write_bytes(path, html.encode())
@@ -176,7 +169,7 @@ def write_index(path: str | Path, rows: Sequence[Mapping[str, Any]], labels: Seq
         bar, x = [], 0.0
         for label, share in zip(labels, shares, strict=True):
             if share > 0:
-                bar.append((round(x, 1), round(share * 1000, 1), _hex(label)))
+                bar.append((round(x, 1), round(share * 1000, 1), colour_hex(label)))
                 x += share * 1000
         facing = row.get("facing_front_share")
         report = str(row.get("report") or "")
@@ -187,7 +180,8 @@ def write_index(path: str | Path, rows: Sequence[Mapping[str, Any]], labels: Seq
                       "students": row.get("students", ""), "bar": bar,
                       "facing": f"{float(facing):.0%}" if facing not in (None, "") else ""})
     html = env.get_template("index.html.j2").render(
-        title=title, rows=shown, extra_columns=list(extra_columns), legend=[(label, _hex(label)) for label in labels],
+        title=title, rows=shown, extra_columns=list(extra_columns),
+        legend=[(label, colour_hex(label)) for label in labels],
         done=sum(r["status"] in ("done", "skipped") for r in rows), failed=sum(r["status"] == "failed" for r in rows))
     path = Path(path)
     atomic_write_bytes(path, html.encode())

@@ -10,14 +10,9 @@ import numpy as np
 
 from ..core.frame import FaceFrame
 from ..core.io import atomic_write_bytes
-from ..labels import colour_bgr
+from ..labels import colour_hex
 from .record import LessonRecord
 from .sink import SinkBase
-
-
-def _rgb(label: str) -> tuple[float, float, float]:
-    b, g, r = colour_bgr(label)
-    return (r / 255, g / 255, b / 255)
 
 
 def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Path:
@@ -44,7 +39,7 @@ def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Pa
                                alpha=0.8, where=np.isfinite(facing))
         ax_facing.set_ylim(0, 1)
         ax_facing.set_ylabel("facing\nfront", fontsize=8)
-    colours = [_rgb(label) for label in record.labels]
+    colours = [colour_hex(label) for label in record.labels]
     if seconds:
         shares = np.stack([record.class_shares(s) for s in seconds], axis=1)
         ax_class.stackplot(np.array(seconds) + 0.5, shares, colors=colours, step=None)
