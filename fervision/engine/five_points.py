@@ -1,7 +1,7 @@
 """YuNet's five landmarks for given faces: each face shown in its surroundings at a standard size.
 
-Head pose falls back to these where FaceMesh finds no face (small, blurred or turned faces:
-FaceMesh reads 62 % of ``wider_classroom``'s faces >= 24 px, this 96 %; ``fervision bench
+Head pose reads these on a CPU, and where FaceMesh finds no face (small, blurred or turned
+faces: FaceMesh reads 63 % of ``wider_classroom``'s faces >= 24 px, this 94 %; ``fervision bench
 pose``). The face is looked for again in a window of ``context`` face sizes, scaled so the face
 is ``face_px`` wide, and the detection overlapping its box best gives the points. The windows of
 all the faces read together are laid side by side in one picture (a mosaic) and YuNet runs once
