@@ -199,7 +199,8 @@ class AnalysisSession:
         """What the charts and the students table show: the last ``window_s`` seconds and every student."""
         with self.lock:
             record, now = self.record, self._now
-            seconds = np.array(sorted(s for s in record.seconds if now - window_s < s + 1 and s <= now), np.float64)
+            seconds = np.array([s for s in record.analysed_seconds() if now - window_s < s + 1 and s <= now],
+                               np.float64)
             k = len(record.labels)
             shares = np.stack([record.class_shares(int(s)) for s in seconds]) if len(seconds) else np.zeros((0, k))
             facing = np.array([record.class_facing_front(int(s)) for s in seconds], np.float64)

@@ -117,8 +117,12 @@ class ClassCsvSink(_CsvFile):
         self._flush_until(math.floor(faces.time_s))
 
     def _rows(self, seconds: Iterable[int]) -> list[list[Any]]:
+        """One row per second; a second in which no frame was analysed (all skipped to keep real
+        time, or between ``--stride`` frames) has its time and blank cells: no reading, not zero."""
+        blank = [""] * (len(self.record.labels) + 2)
         return [[s, f"{self.record.class_faces(s):.2f}", *[f"{v:.4f}" for v in self.record.class_shares(s)],
-                 _share(self.record.class_facing_front(s))] for s in seconds]
+                 _share(self.record.class_facing_front(s))] if self.record.seconds[s].frames else [s, *blank]
+                for s in seconds]
 
     def _flush_until(self, second: int) -> None:
         done = sorted(k for k in self.record.seconds if self._next <= k < second)

@@ -236,6 +236,10 @@ class LessonRecord(SinkBase):
     def write(self, faces: FaceFrame, image_bgr: np.ndarray | None = None) -> None:
         self.add(faces)
 
+    def analysed_seconds(self) -> list[int]:
+        """The seconds in which at least one frame was analysed (not only held), in order."""
+        return sorted(second for second, sec in self.seconds.items() if sec.frames)
+
     def _forget_if_stale(self, second: int) -> None:
         """A second analysed before this pass is forgotten when this pass reaches it."""
         sec = self.seconds.get(second)
@@ -255,10 +259,8 @@ class LessonRecord(SinkBase):
         k = len(self.labels)
         self._version += 1
         second, held = max(0, math.floor(frame.time_s)), frame.held
-        if held:
-            self._forget_if_stale(second)
-        else:
-            sec = self._second(second)
+        sec = self._second(second)  # a second only held (every frame skipped) is lesson time too
+        if not held:
             self.frames += 1
             sec.frames += 1
         probs = frame.probs

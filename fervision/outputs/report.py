@@ -41,7 +41,7 @@ def class_chart_svg(record: LessonRecord) -> tuple[str, bool]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    seconds = sorted(record.seconds)
+    seconds = record.analysed_seconds()
     facing = np.array([record.class_facing_front(s) for s in seconds])
     with_facing = bool(np.isfinite(facing).any())
     fig, axes = plt.subplots(2 if with_facing else 1, 1, figsize=(10, 3.6 if with_facing else 2.8), sharex=True,

@@ -25,7 +25,7 @@ def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Pa
     from matplotlib.patches import Patch
 
     students = record.counted_ids()
-    seconds = sorted(record.seconds)
+    seconds = record.analysed_seconds()
     facing = np.array([record.class_facing_front(s) for s in seconds])
     with_facing = bool(np.isfinite(facing).any())
     rows = max(len(students), 1)

@@ -1,5 +1,6 @@
 import csv
 import errno
+import math
 import os
 import shutil
 import subprocess
@@ -280,3 +281,35 @@ def test_csv_rows_are_never_torn_on_a_real_full_disk(tiny_disk):
     assert len(rows) % 3 == 1  # whole frames: three faces each, after the header
     with pytest.raises(OSError):  # the class table cannot even start; nothing half-written is left
         ClassCsvSink(tiny_disk / "class.csv", record).close()
+
+
+def test_a_replay_over_seconds_that_were_only_held_counts_them_once(tmp_path):
+    """A slow machine skipped every frame of seconds 8 and 11 (held); a replay from 5 s analysed
+    them. Before, those seconds kept their first pass's time in view and counted it again."""
+
+    def play(record, start_s, skipped):
+        last = None
+        for k in range(int(start_s * 10), 200):  # 10 fps, to 20 s
+            t = k / 10
+            if math.floor(t) in skipped and last is not None:
+                record.add(last.at(t, k))
+            else:
+                last = _frame(k, t, [1], [1])
+                record.add(last)
+
+    once = LessonRecord(LABELS, EVERY_FACE)
+    play(once, 0.0, set())
+    replayed = LessonRecord(LABELS, EVERY_FACE)
+    play(replayed, 0.0, {8, 11})
+    replayed.new_pass()
+    play(replayed, 5.0, set())
+    assert replayed.student(1).seen_s == pytest.approx(once.student(1).seen_s, abs=0.15)  # (the seek: one frame)
+    assert replayed.analysed_seconds() == list(range(20))
+    skipped_only = LessonRecord(LABELS, EVERY_FACE)
+    play(skipped_only, 0.0, {8, 11})
+    assert 8 not in skipped_only.analysed_seconds() and len(skipped_only.seconds) == 20
+    with ClassCsvSink(tmp_path / "c.csv", skipped_only):
+        pass
+    rows = _read(tmp_path / "c.csv")
+    assert [int(r[0]) for r in rows[1:]] == list(range(20))  # one row per second of the lesson
+    assert rows[1 + 8][1:] == [""] * (len(LABELS) + 2) and rows[1 + 7][1] == "1.00"  # no reading, not zero
