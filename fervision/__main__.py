@@ -10,7 +10,7 @@ import contextlib
 import signal
 import sys
 
-INTERRUPTED = "fervision: interrupted; finished work has been saved."  # as cli.INTERRUPTED
+INTERRUPTED = "fervision: interrupted; what was finished before the stop is saved."  # as cli.INTERRUPTED
 STOP_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP")
 
 

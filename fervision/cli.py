@@ -485,7 +485,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-INTERRUPTED = "fervision: interrupted; finished work has been saved."
+INTERRUPTED = "fervision: interrupted; what was finished before the stop is saved."
 
 
 class _StopSignals:

@@ -108,7 +108,7 @@ def test_ctrl_c_while_the_command_loads_is_one_line_and_status_130(tmp_path):
         result = subprocess.run([sys.executable, "-c", _console_script("fervision.cli", number), "models"],
                                 capture_output=True, text=True, timeout=120, cwd=tmp_path)
         assert result.returncode == 128 + number, result.stderr
-        assert result.stderr == "fervision: interrupted; finished work has been saved.\n"  # no traceback
+        assert result.stderr == "fervision: interrupted; what was finished before the stop is saved.\n"  # no traceback
 
 
 def test_ctrl_c_just_before_main_takes_over_is_one_line(monkeypatch, capsys):
@@ -120,4 +120,4 @@ def test_ctrl_c_just_before_main_takes_over_is_one_line(monkeypatch, capsys):
 
     monkeypatch.setattr(fervision.cli, "main", interrupted)
     assert run() == 130
-    assert capsys.readouterr().err == "fervision: interrupted; finished work has been saved.\n"
+    assert capsys.readouterr().err == "fervision: interrupted; what was finished before the stop is saved.\n"
