@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 import warnings
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -232,6 +233,10 @@ class VideoFileSource(Source):
         self._queue: queue.Queue = queue.Queue(maxsize=buffer)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []  # the decode thread, once started
+        # closed when dropped or at exit too: a decode thread still inside FFmpeg when Python ends
+        # aborts the process ("terminate called without an active exception")
+        self._finalizer = weakref.finalize(self, _stop_decoding, self._stop, self._queue, self._threads, self._cap)
 
     def _open(self, start_s: float) -> VideoFrame | None:
         """Read the stream's properties and its first frame (at ``start_s``), refusing what cannot be analysed."""
@@ -340,6 +345,7 @@ class VideoFileSource(Source):
     def __iter__(self) -> Iterator[VideoFrame]:
         if self._thread is None:
             self._thread = threading.Thread(target=self._decode, name="fervision-decode", daemon=True)
+            self._threads.append(self._thread)
             self._thread.start()
         while True:
             item = self._queue.get()
@@ -348,14 +354,20 @@ class VideoFileSource(Source):
             yield item
 
     def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            while self._thread.is_alive():
-                try:
-                    self._queue.get_nowait()
-                except queue.Empty:
-                    self._thread.join(timeout=0.05)
-        self._cap.release()
+        self._finalizer()
+
+
+def _stop_decoding(stop: threading.Event, frames: queue.Queue, threads: list[threading.Thread],
+                   cap: cv2.VideoCapture) -> None:
+    """Stop a file's decode thread (emptying its queue so it is never stuck putting) and release the file."""
+    stop.set()
+    for thread in threads:
+        while thread.is_alive():
+            try:
+                frames.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.05)
+    cap.release()
 
 
 class CameraSource(Source):
@@ -384,6 +396,7 @@ class CameraSource(Source):
         self.dropped_frames = 0
         self._thread = threading.Thread(target=self._read, name="fervision-camera", daemon=True)
         self._thread.start()
+        self._finalizer = weakref.finalize(self, _stop_camera, self._stop, self._thread, self._cap)
 
     def _read(self) -> None:
         index = 1
@@ -415,9 +428,14 @@ class CameraSource(Source):
             yield frame
 
     def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=2)
-        self._cap.release()
+        self._finalizer()
+
+
+def _stop_camera(stop: threading.Event, thread: threading.Thread, cap: cv2.VideoCapture) -> None:
+    """Stop a camera's reader thread and release the camera (on close, when dropped, or at exit)."""
+    stop.set()
+    thread.join(timeout=2)
+    cap.release()
 
 
 class ImageSource(Source):

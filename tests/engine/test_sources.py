@@ -1,5 +1,7 @@
 import os
 import struct
+import subprocess
+import sys
 import threading
 import zlib
 from fractions import Fraction
@@ -13,7 +15,7 @@ from fervision.engine.sources import ImageSource, VideoFileSource, list_cameras,
 from fervision.errors import FervisionError
 from fervision.outputs.video import H264Writer
 
-from ..conftest import shared_path
+from ..conftest import ROOT, shared_path
 
 
 def write_clip(path, times, size=(64, 48), rotation=None, faststart=False, codec="libx264", noise=False):
@@ -346,3 +348,15 @@ def test_camera_list_is_empty_without_cameras(monkeypatch):
     monkeypatch.setattr(sources.cv2, "VideoCapture", lambda index: type("Closed", (), {
         "isOpened": lambda self: False, "release": lambda self: None})())
     assert sources.list_cameras() == []
+
+
+def test_a_file_left_open_mid_decode_does_not_abort_python_at_exit():
+    """Iterating a video, breaking out and ending without ``close()`` (the Python API's easy
+    mistake) aborted the process: the decode thread was still inside FFmpeg."""
+    script = ("import sys\nfrom fervision.engine.sources import VideoFileSource\n"
+              "for i, frame in enumerate(VideoFileSource(sys.argv[1])):\n"
+              "    if i == 2:\n        break\nprint('done')\n")
+    result = subprocess.run([sys.executable, "-c", script, str(ROOT / "assets" / "sample_pexels.mp4")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout == "done\n", result.stderr
+    assert "terminate called" not in result.stderr
