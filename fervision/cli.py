@@ -302,8 +302,7 @@ def _add_head_pose_options(p: argparse.ArgumentParser) -> None:
                    help="where the front of the room is, as a head direction seen from the camera (default: "
                         "learned from the class: the direction most students face)")
     p.add_argument("--head-pose-landmarks", choices=["facemesh+yunet", "facemesh", "yunet"],
-                   help="landmarks for head pose (default: yunet on a CPU, facemesh+yunet on a GPU; only "
-                        "facemesh reads eyes_open; see README)")
+                   help="landmarks for head pose (default: yunet; only facemesh reads eyes_open; see README)")
 
 
 def _add_run_options(p: argparse.ArgumentParser, model_help: str, data_help: str, output_default: str,

@@ -14,8 +14,7 @@ def run_settings(source_name: str, config: PipelineConfig, pipeline: Pipeline, a
                  blur_faces: bool) -> list[tuple[str, str]]:
     """(setting, value) rows: the source, model, device, detector, which frames were analysed
     (``analysed``, e.g. "every frame"), head direction and whether faces were blurred."""
-    landmarks = config.pose_landmarks(pipeline.recognizer.device.type)
-    head = "off" if "head_pose" not in config.signals else f"on ({landmarks} landmarks)"
+    head = "off" if "head_pose" not in config.signals else f"on ({config.head_pose_landmarks} landmarks)"
     return [("source", source_name), ("model", f"{config.model} ({pipeline.recognizer.meta.model})"),
             ("device", str(pipeline.recognizer.device)), ("face detector", config.detector),
             ("analysed", analysed), ("head direction", head),

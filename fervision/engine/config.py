@@ -19,7 +19,7 @@ from .reading import ReadStage
 from .scheduler import RecognitionScheduler
 from .second_look import SecondLook
 from .signals import FaceSignal, create_signal
-from .signals.head_pose import LANDMARKS
+from .signals.head_pose import DEFAULT_POSE_LANDMARKS, LANDMARKS
 from .smoothing import SmoothStage
 from .stages import DetectStage, FollowCameraStage, SceneCutStage, Stage, TrackStage
 from .tracking import StudentTracker
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 CPU_DETECT_EVERY = 3
 CPU_MAX_FACES_PER_FRAME = 0
-CPU_POSE_LANDMARKS = "yunet"
-GPU_POSE_LANDMARKS = "facemesh+yunet"
 
 
 class ConfigError(FervisionError, ValueError):
@@ -60,7 +58,7 @@ class PipelineConfig:
     max_faces_per_frame: int | None = None  # None: auto; negative: every face every frame
     camera_motion: bool = False
     signals: tuple[str, ...] = ("expression", "head_pose")  # registered per-face signals read on each face
-    head_pose_landmarks: str | None = None  # None: auto (see pose_landmarks); engine/signals/head_pose.py
+    head_pose_landmarks: str = DEFAULT_POSE_LANDMARKS  # engine/signals/head_pose.py
     facing_cone_deg: float = DEFAULT_CONE_DEG  # a head within this angle of the front faces front
     front: tuple[float, float] | None = None  # (yaw, pitch) of the room's front; None: learned from the class
 
@@ -83,7 +81,7 @@ class PipelineConfig:
                                            and abs(self.front[0]) <= 180 and abs(self.front[1]) <= 90):
             raise ConfigError(f"The front (--front YAW,PITCH) must be two angles in degrees, yaw within ±180 and "
                               f"pitch within ±90, not {self.front}.")
-        if self.head_pose_landmarks is not None and self.head_pose_landmarks not in LANDMARKS:
+        if self.head_pose_landmarks not in LANDMARKS:
             raise ConfigError(f"Head-pose landmarks must be one of {', '.join(LANDMARKS)}, "
                               f"not {self.head_pose_landmarks!r}.")
 
@@ -107,17 +105,6 @@ class PipelineConfig:
             faces = None
         return every, faces
 
-    def pose_landmarks(self, device_type: str) -> str:
-        """The head-pose landmarks on this device, when not given: YuNet's five points on a CPU, FaceMesh
-        (else the five points) on a GPU. ``fervision bench pose``: the five points read as many
-        classroom faces (94 % vs 95 %) in a quarter of the time (3.7 vs 14.9 ms per face on 2 cores),
-        with a coarser direction (median mirror error 5.3° vs 3.2°) and no ``eyes_open``; on
-        ``classroom_pan_720p.mp4`` the recognise stage takes 6.2–6.6 ms per frame without pose,
-        9.3–10.9 with the five points and 18.1–19.9 with FaceMesh (``bench video``, README)."""
-        if self.head_pose_landmarks is not None:
-            return self.head_pose_landmarks
-        return CPU_POSE_LANDMARKS if device_type == "cpu" else GPU_POSE_LANDMARKS
-
     def detector_options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"min_size": self.min_face_px}
         if self.min_face_score is not None:
@@ -135,8 +122,8 @@ def build_recognizer(config: PipelineConfig) -> ExpressionRecognizer:
 
 def build_signals(config: PipelineConfig, recognizer: ExpressionRecognizer) -> list[FaceSignal]:
     """The per-face signals ``config`` names, each given the shared resources it may need."""
-    landmarks = config.pose_landmarks(recognizer.device.type)
-    return [create_signal(name, recognizer=recognizer, head_pose_landmarks=landmarks) for name in config.signals]
+    return [create_signal(name, recognizer=recognizer, head_pose_landmarks=config.head_pose_landmarks)
+            for name in config.signals]
 
 
 def facing_stage(config: PipelineConfig) -> FacingFrontStage | None:

@@ -67,7 +67,10 @@ def test_values_at_the_limits_are_accepted():
     assert PipelineConfig(min_face_score=None, detect_every=None).detect_every is None
 
 
-def test_head_pose_landmarks_default_to_the_cheap_five_points_on_a_cpu():
-    assert PipelineConfig().pose_landmarks("cpu") == "yunet"
-    assert PipelineConfig().pose_landmarks("cuda") == "facemesh+yunet"
-    assert PipelineConfig(head_pose_landmarks="facemesh").pose_landmarks("cpu") == "facemesh"
+def test_head_pose_reads_the_cheap_five_points_unless_told_otherwise():
+    from fervision.engine.config import build_pipeline
+
+    assert PipelineConfig().head_pose_landmarks == "yunet"
+    pipeline = build_pipeline(PipelineConfig(device="cpu", head_pose_landmarks="facemesh"))
+    (pose,) = [s for s in pipeline.signals if s.name == "head_pose"]
+    assert pose.reader.landmarks == "facemesh" and pose.reader.five is None

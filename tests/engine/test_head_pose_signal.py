@@ -18,7 +18,7 @@ def test_reads_a_real_face_and_nothing_on_a_wall():
     wall[:, [0, 2]] = [0, 60]  # a box on the background beside the face
     faces = FaceFrame.merge([faces, FaceFrame(xyxy=wall, confidence=np.ones(1, np.float32))])
     assert "head_pose" in list_signals()
-    signal = create_signal("head_pose")
+    signal = create_signal("head_pose", head_pose_landmarks="facemesh+yunet")  # FaceMesh: eyes too
     values = signal.read(image, faces)
     assert np.isfinite(values[HEAD_POSE][0]).all() and np.abs(values[HEAD_POSE][0]).max() < 60
     assert 0.3 < values[EYES_OPEN][0] <= 1
