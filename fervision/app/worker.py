@@ -27,7 +27,7 @@ from ..engine.config import PipelineConfig, build_pipeline, build_recognizer
 from ..engine.sources import CameraSource, ImageSource, Source, VideoFileSource, VideoFrame, open_source
 from ..errors import FervisionError
 from ..outputs.face_crops import FaceCropSink
-from ..outputs.overlay import draw_faces
+from ..outputs.overlay import blur_boxes, draw_faces
 from ..outputs.sink import Sink, SinkBase
 from ..outputs.video import AnnotatedVideoSink
 
@@ -80,17 +80,6 @@ def scaled(image_bgr: np.ndarray, faces: FaceFrame, size: tuple[int, int]) -> tu
     image = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
     factor = np.array([size[0] / w, size[1] / h] * 2, np.float32)
     return image, replace(faces, xyxy=faces.xyxy * factor)
-
-
-def blur_boxes(image_bgr: np.ndarray, boxes: Iterable[np.ndarray]) -> np.ndarray:
-    """A copy with each box blurred as the overlay blurs a face (for faces it does not draw)."""
-    out = image_bgr.copy()
-    for x1, y1, x2, y2 in (np.asarray(box).astype(int) for box in boxes):
-        roi = out[max(y1, 0):y2, max(x1, 0):x2]
-        if roi.size:
-            k = max(3, (min(roi.shape[:2]) // 4) | 1)
-            out[max(y1, 0):y2, max(x1, 0):x2] = cv2.GaussianBlur(roi, (k, k), 0)
-    return out
 
 
 def _describe(exc: BaseException) -> str:

@@ -18,7 +18,7 @@ import shutil
 import subprocess
 import threading
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -358,6 +358,29 @@ def _head_mark(out: np.ndarray, box: np.ndarray, pose: np.ndarray, colour: tuple
                     thickness + 1, cv2.LINE_AA, tipLength=0.3)
 
 
+BLUR_KERNEL_SHARE = 0.5
+"""A blurred face's Gaussian kernel is this share of the face box's smaller side (sigma about a
+twelfth of the face): eyes, mouth and their shapes are gone, the face's place and colour remain."""
+
+
+def _blur_in_place(image_bgr: np.ndarray, box: tuple[int, int, int, int]) -> None:
+    x1, y1, x2, y2 = box
+    roi = image_bgr[max(y1, 0):y2, max(x1, 0):x2]
+    if x2 > x1 and y2 > y1 and roi.size:
+        k = max(3, int(min(roi.shape[:2]) * BLUR_KERNEL_SHARE) | 1)
+        image_bgr[max(y1, 0):y2, max(x1, 0):x2] = cv2.GaussianBlur(roi, (k, k), 0)
+
+
+def blur_boxes(image_bgr: np.ndarray, boxes: Iterable[np.ndarray]) -> np.ndarray:
+    """A copy with each box blurred as :func:`draw_faces` blurs a face (for faces it does not draw,
+    such as the students a user hid in the app)."""
+    out = image_bgr.copy()
+    for box in boxes:
+        x1, y1, x2, y2 = (int(v) for v in np.asarray(box).astype(int))
+        _blur_in_place(out, (x1, y1, x2, y2))
+    return out
+
+
 def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, signals: Sequence[SignalFormat] = (), blur: bool = False,
                names: Mapping[int, str] | None = None, highlight: int | None = None,
                head_marks: bool | None = None) -> np.ndarray:
@@ -377,11 +400,8 @@ def draw_faces(image_bgr: np.ndarray, frame: FaceFrame, signals: Sequence[Signal
     colours: list[tuple[int, int, int]] = []
     first = None
     for i, (x1, y1, x2, y2) in enumerate(frame.xyxy.astype(int)):
-        if blur and x2 > x1 and y2 > y1:
-            roi = out[max(y1, 0):y2, max(x1, 0):x2]
-            if roi.size:
-                k = max(3, (min(roi.shape[:2]) // 4) | 1)
-                out[max(y1, 0):y2, max(x1, 0):x2] = cv2.GaussianBlur(roi, (k, k), 0)
+        if blur:
+            _blur_in_place(out, (x1, y1, x2, y2))
         emotion = emotions[i] if emotions else ""
         b, g, r = colour_bgr(emotion) if emotion else (255, 255, 255)
         colour = (int(b), int(g), int(r))
