@@ -253,7 +253,7 @@ class AnalysisSession:
                 os.replace(partial[kind], paths[kind])
             paths["timeline"] = save_timeline(self.record, folder / f"{stem}_timeline.png",
                                               title=f"{stem}: class emotion distribution")
-            length = max(self._now, max(self.record.seconds, default=-1) + 1)
+            length = max(self._now, self.record.length_s)
             extra = {"front_rule": front_rule} if front_rule else {}
             paths["report"] = write_report(self.record, folder / f"{stem}_report.html", title=stem, length_s=length,
                                            settings=settings, metrics=self._metrics(), **extra)

@@ -18,13 +18,11 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QVBoxLayout, QWidget
 
 from ..analysis.session import SessionSnapshot
-from ..core.clock import clock
+from ..core.clock import clock, clock_step
 from ..labels import colour_bgr
 
 pg.setConfigOptions(background="w", foreground="k", antialias=True)
 
-SECOND_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400)
-"""Tick spacings of a time axis, in seconds: round to a reader of a clock."""
 EMPTY_WINDOW_S = 60.0
 """The time span an empty chart shows."""
 PERCENT_AXIS_WIDTH = 40
@@ -45,8 +43,7 @@ class TimeAxis(pg.AxisItem):
         if not np.isfinite(span) or span <= 0 or size <= 0:
             return []
         most = max(1.0, size / 70.0)
-        step = next((s for s in SECOND_STEPS if span / s <= most), SECOND_STEPS[-1])
-        return [(float(step), 0.0)]
+        return [(float(clock_step(span, most)), 0.0)]
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         return [clock(v) for v in values]

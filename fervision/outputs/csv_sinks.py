@@ -133,7 +133,7 @@ class ClassCsvSink(_CsvFile):
     def close(self) -> None:
         if self._file.closed:
             return
-        self._flush_until(max(self.record.seconds, default=-1) + 1)
+        self._flush_until(self.record.length_s)
         super().close()
         text = io.StringIO()
         csv.writer(text).writerows([class_header(self.record.labels), *self._rows(sorted(self.record.seconds))])

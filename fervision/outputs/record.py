@@ -236,6 +236,11 @@ class LessonRecord(SinkBase):
     def write(self, faces: FaceFrame, image_bgr: np.ndarray | None = None) -> None:
         self.add(faces)
 
+    @property
+    def length_s(self) -> int:
+        """Whole seconds from the start to the end of the last second seen (held ones included)."""
+        return max(self.seconds, default=-1) + 1
+
     def analysed_seconds(self) -> list[int]:
         """The seconds in which at least one frame was analysed (not only held), in order."""
         return sorted(second for second, sec in self.seconds.items() if sec.frames)
@@ -359,7 +364,7 @@ class LessonRecord(SinkBase):
         if self._class_cache is not None and self._class_cache[0] == self._version:
             return self._class_cache[1], self._class_cache[2]
         length = max([len(st.counts_per_second()) for st in self.students.values()]
-                     + [max(self.seconds, default=-1) + 1])
+                     + [self.length_s])
         counts = np.zeros((length, len(self.labels)), np.int64)
         facing = np.zeros((length, 2), np.int64)
         for root in self.counted_ids():

@@ -18,19 +18,18 @@ from typing import Any
 import numpy as np
 
 from ..core.clock import clock as whole_seconds
+from ..core.clock import clock_step
 from ..core.frame import FaceFrame
 from ..core.io import atomic_write_bytes
 from ..labels import colour_hex
-from .record import LessonRecord
+from .record import HIDDEN, LessonRecord
 from .sink import SinkBase
+from .timeline import class_facing, draw_class
 
 
 def clock(seconds: float) -> str:
     """A length or time in view to the nearest second (a report gives 19.96 s as 0:20)."""
     return whole_seconds(round(seconds) if math.isfinite(seconds) else 0.0)
-
-
-TICK_STEPS_S = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600)
 
 
 def class_chart_svg(record: LessonRecord) -> tuple[str, bool]:
@@ -41,29 +40,18 @@ def class_chart_svg(record: LessonRecord) -> tuple[str, bool]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    seconds = record.analysed_seconds()
-    facing = np.array([record.class_facing_front(s) for s in seconds])
+    seconds, facing = class_facing(record)
     with_facing = bool(np.isfinite(facing).any())
     fig, axes = plt.subplots(2 if with_facing else 1, 1, figsize=(10, 3.6 if with_facing else 2.8), sharex=True,
                              squeeze=False, gridspec_kw={"height_ratios": [3, 1] if with_facing else [1]})
-    ax = axes[0, 0]
+    draw_class(record, seconds, facing, axes[0, 0], axes[1, 0] if with_facing else None)
     if seconds:
-        shares = np.stack([record.class_shares(s) for s in seconds], axis=1)
-        ax.stackplot(np.array(seconds) + 0.5, shares, colors=[colour_hex(label) for label in record.labels])
-        ax.set_xlim(0, seconds[-1] + 1)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("share of faces")
-    if with_facing:
-        low = axes[1, 0]
-        low.fill_between(np.array(seconds) + 0.5, np.nan_to_num(facing), step="mid", color="#4a7fb0",
-                         where=np.isfinite(facing))
-        low.set_ylim(0, 1)
-        low.set_ylabel("facing front", fontsize=8)
+        axes[0, 0].set_xlim(0, seconds[-1] + 1)
     last = axes[-1, 0]
     last.set_xlabel("time")
     span = seconds[-1] + 1 if seconds else 1
-    step = next((t for t in TICK_STEPS_S if span / t <= 10), TICK_STEPS_S[-1])
-    last.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(step))  # whole, even steps: 0:05, 0:10 …
+    # whole, even steps: 0:05, 0:10 …
+    last.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(clock_step(span, 10)))
     last.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: clock(v)))
     fig.tight_layout()
     buf = io.StringIO()
@@ -86,7 +74,7 @@ def _students(record: LessonRecord, length_s: float) -> tuple[list[dict[str, Any
     others: list[dict[str, Any]] = []
     for sid in record.student_ids():
         reason = record.reason(sid)
-        if reason == "hidden":
+        if reason == HIDDEN:
             continue
         st = record.student(sid)
         facing = st.facing_front_share
@@ -152,7 +140,7 @@ class ReportSink(SinkBase):
         self.last_s = max(self.last_s, faces.time_s)
 
     def close(self) -> None:
-        length = max(self.last_s, max(self.record.seconds, default=-1) + 1)
+        length = max(self.last_s, self.record.length_s)
         extra = {"front_rule": self.front_rule} if self.front_rule else {}
         write_report(self.record, self.path, title=self.title, length_s=length, settings=self.settings,
                      metrics=self.metrics, **extra)

@@ -5,6 +5,7 @@ by their top emotion."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -13,6 +14,28 @@ from ..core.io import atomic_write_bytes
 from ..labels import colour_hex
 from .record import LessonRecord
 from .sink import SinkBase
+
+
+def class_facing(record: LessonRecord) -> tuple[list[int], np.ndarray]:
+    """The analysed seconds and the class's share facing front in each (NaN where unknown)."""
+    seconds = record.analysed_seconds()
+    return seconds, np.array([record.class_facing_front(s) for s in seconds])
+
+
+def draw_class(record: LessonRecord, seconds: list[int], facing: np.ndarray, ax_class: Any,
+               ax_facing: Any | None) -> None:
+    """The class's emotion shares per second as a stacked area on ``ax_class`` and, given an
+    ``ax_facing``, the share facing front under it (the timeline PNG and the report draw both so)."""
+    if seconds:
+        shares = np.stack([record.class_shares(s) for s in seconds], axis=1)
+        ax_class.stackplot(np.array(seconds) + 0.5, shares, colors=[colour_hex(label) for label in record.labels])
+    ax_class.set_ylim(0, 1)
+    ax_class.set_ylabel("share of faces")
+    if ax_facing is not None:
+        ax_facing.fill_between(np.array(seconds) + 0.5, np.nan_to_num(facing), step="mid", color="#4a7fb0",
+                               alpha=0.8, where=np.isfinite(facing))
+        ax_facing.set_ylim(0, 1)
+        ax_facing.set_ylabel("facing\nfront", fontsize=8)
 
 
 def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Path:
@@ -25,26 +48,15 @@ def save_timeline(record: LessonRecord, path: str | Path, title: str = "") -> Pa
     from matplotlib.patches import Patch
 
     students = record.counted_ids()
-    seconds = record.analysed_seconds()
-    facing = np.array([record.class_facing_front(s) for s in seconds])
+    seconds, facing = class_facing(record)
     with_facing = bool(np.isfinite(facing).any())
     rows = max(len(students), 1)
     ratios = [2.2, *([0.7] if with_facing else []), 0.22 * rows + 0.4]
     fig, axes = plt.subplots(len(ratios), 1, figsize=(10, 2.6 + 0.22 * rows + (0.8 if with_facing else 0)), dpi=100,
                              sharex=True, gridspec_kw={"height_ratios": ratios})
     ax_class, ax_students = axes[0], axes[-1]
-    if with_facing:
-        ax_facing = axes[1]
-        ax_facing.fill_between(np.array(seconds) + 0.5, np.nan_to_num(facing), step="mid", color="#4a7fb0",
-                               alpha=0.8, where=np.isfinite(facing))
-        ax_facing.set_ylim(0, 1)
-        ax_facing.set_ylabel("facing\nfront", fontsize=8)
+    draw_class(record, seconds, facing, ax_class, axes[1] if with_facing else None)
     colours = [colour_hex(label) for label in record.labels]
-    if seconds:
-        shares = np.stack([record.class_shares(s) for s in seconds], axis=1)
-        ax_class.stackplot(np.array(seconds) + 0.5, shares, colors=colours, step=None)
-    ax_class.set_ylim(0, 1)
-    ax_class.set_ylabel("share of faces")
     ax_class.set_title(title or "Class emotion distribution over time", fontsize=10)
     for row, sid in enumerate(students):
         starts, ends, emotions = record.student_timeline(sid)
