@@ -26,17 +26,12 @@ from PySide6.QtWidgets import (
 
 from ..analysis.session import StudentRow
 from ..core.clock import clock
-from ..outputs.record import HIDDEN
+from ..outputs.record import HIDDEN, student_label
 from .charts import emotion_colour
 
 COLUMNS = ("ID", "Name", "Now", "Mostly", "Seen")
 NAME_COLUMN = 1
 HIDE_TIP = "Not a student (a poster, a shirt, the teacher): left out of the charts and every export"
-
-
-def student_title(student: StudentRow) -> str:
-    """``#3`` or ``#3 Ana``: how menus and messages name a student."""
-    return f"#{student.student_id} {student.name}".strip()
 
 
 class StudentsTable(QTableWidget):
@@ -259,7 +254,8 @@ class StudentsPanel(QWidget):
             return
         for other in self.table.students.values():
             if other.student_id != student.student_id:
-                self.merge_menu.addAction(student_title(other), self._merger(student.student_id, other.student_id))
+                self.merge_menu.addAction(student_label(other.student_id, other.name),
+                                          self._merger(student.student_id, other.student_id))
 
     def _merger(self, source: int, into: int) -> Callable[[], None]:
         def merge() -> None:
