@@ -293,6 +293,32 @@ def _front(text: str) -> tuple[float, float]:
     return yaw, pitch
 
 
+def _add_analysis_options(p: argparse.ArgumentParser) -> None:
+    """How a lesson is analysed: the options annotate and batch share, spelled and explained once."""
+    p.add_argument("--model", default="default", help="shipped checkpoint name or checkpoint file")
+    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list_detectors())
+    p.add_argument("--device", default="auto")
+    p.add_argument("--stride", type=int, default=1, help="analyse every N-th frame (the video keeps all frames)")
+    p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated output")
+    p.add_argument("--max-faces-per-frame", type=int,
+                   help="besides faces whose label turns 1 s old, classify at most N more per frame, oldest first "
+                        "(0 = refresh each label once a second in one batch; -1 = every face every frame; "
+                        "default: 0 on a CPU, -1 on a GPU)")
+    p.add_argument("--min-face-score", type=float, help="detector confidence threshold (default: the detector's own)")
+    p.add_argument("--min-face-size", type=int, default=DEFAULT_MIN_FACE_PX, metavar="PX",
+                   help="ignore faces smaller than PX = sqrt(width x height) (default: %(default)s; 0 keeps all)")
+    p.add_argument("--detect-every", type=int,
+                   help="run the face detector on every N-th frame only, boxes held in between "
+                        "(default: 3 on a CPU, 1 on a GPU; use 1 for fast-moving people)")
+    p.add_argument("--camera-motion", action="store_true",
+                   help="carry student positions along with a moving (panning, zooming, hand-held) camera")
+    _add_head_pose_options(p)
+    p.add_argument("--save-faces", nargs="?", const=2.0, type=float, metavar="SECONDS",
+                   help="also save each student's face at most every SECONDS (default 2) into OUTPUT/INPUT_face_crops/"
+                        "<expression>/, sorted by the model's guess: correct it by moving files, then fine-tune "
+                        "(`fervision train --init default --dataset folder ...`); off unless asked")
+
+
 def _add_head_pose_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-head-pose", action="store_true",
                    help="do not read head direction and eyes (yaw, pitch, roll, eyes_open, facing_front stay blank)")
@@ -348,28 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("annotate", help="analyse a video, camera or images: annotated video, CSV timelines, plot")
     p.add_argument("input", help="video file, image file or folder, or a camera index such as 0")
     p.add_argument("--output", help="output folder (default: next to the input)")
-    p.add_argument("--model", default="default", help="shipped checkpoint name or checkpoint file")
-    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list_detectors())
-    p.add_argument("--device", default="auto")
-    p.add_argument("--stride", type=int, default=1, help="analyse every N-th frame (the video keeps all frames)")
-    p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated output")
-    p.add_argument("--max-faces-per-frame", type=int,
-                   help="besides faces whose label turns 1 s old, classify at most N more per frame, oldest first "
-                        "(0 = refresh each label once a second in one batch; -1 = every face every frame; "
-                        "default: 0 on a CPU, -1 on a GPU)")
-    p.add_argument("--min-face-score", type=float, help="detector confidence threshold (default: the detector's own)")
-    p.add_argument("--min-face-size", type=int, default=DEFAULT_MIN_FACE_PX, metavar="PX",
-                   help="ignore faces smaller than PX = sqrt(width x height) (default: %(default)s; 0 keeps all)")
-    p.add_argument("--detect-every", type=int,
-                   help="run the face detector on every N-th frame only, boxes held in between "
-                        "(default: 3 on a CPU, 1 on a GPU; use 1 for fast-moving people)")
-    p.add_argument("--camera-motion", action="store_true",
-                   help="carry student positions along with a moving (panning, zooming, hand-held) camera")
-    _add_head_pose_options(p)
-    p.add_argument("--save-faces", nargs="?", const=2.0, type=float, metavar="SECONDS",
-                   help="also save each student's face at most every SECONDS (default 2) into OUTPUT/INPUT_face_crops/"
-                        "<expression>/, sorted by the model's guess: correct it by moving files, then fine-tune "
-                        "(`fervision train --init default --dataset folder ...`); off unless asked")
+    _add_analysis_options(p)
     p.set_defaults(func=cmd_annotate)
 
     p = sub.add_parser("batch", help="analyse many lessons (files, folders, globs, a manifest), locally or on Ray")
@@ -381,18 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run each lesson as a Ray task: on a local Ray (no ADDRESS), 'auto' or ray://host:10001 "
                         "(needs pip install 'fervision[cluster]'; --output must be storage every node sees)")
     p.add_argument("--cpus-per-lesson", type=int, default=1, help="with --ray on CPUs: CPUs each lesson reserves")
-    p.add_argument("--model", default="default", help="shipped checkpoint name or checkpoint file")
-    p.add_argument("--detector", default=DEFAULT_DETECTOR, choices=list_detectors())
-    p.add_argument("--device", default="auto")
-    p.add_argument("--stride", type=int, default=1, help="as for annotate")
-    p.add_argument("--blur-faces", action="store_true", help="as for annotate")
-    p.add_argument("--max-faces-per-frame", type=int, help="as for annotate")
-    p.add_argument("--min-face-score", type=float, help="as for annotate")
-    p.add_argument("--min-face-size", type=int, default=DEFAULT_MIN_FACE_PX, metavar="PX", help="as for annotate")
-    p.add_argument("--detect-every", type=int, help="as for annotate")
-    p.add_argument("--camera-motion", action="store_true", help="as for annotate")
-    _add_head_pose_options(p)
-    p.add_argument("--save-faces", nargs="?", const=2.0, type=float, metavar="SECONDS", help="as for annotate")
+    _add_analysis_options(p)
     p.set_defaults(func=cmd_batch)
 
     p = sub.add_parser("gui", help="open the desktop app (without a display: annotate SOURCE instead)")
