@@ -96,7 +96,7 @@ def elsewhere(tmp_path: Path) -> Path:
 def test_wheel_and_sdist_hold_the_weights(dists: tuple[Path, Path]) -> None:
     sdist, wheel = dists
     assert len([n for n in SHIPPED if n.endswith(".safetensors")]) >= 4
-    assert "face_detection_yunet_2023mar.onnx" in SHIPPED
+    assert "face_detection_yunet_2023mar_anysize.onnx" in SHIPPED
     with zipfile.ZipFile(wheel) as whl:
         names = set(whl.namelist())
         metadata = whl.read("fervision-0.1.0.dist-info/METADATA").decode()
@@ -120,7 +120,7 @@ def test_installed_package_is_the_wheel_not_the_checkout(venv: Path, elsewhere: 
     purelib, package, folder, yunet, names = out
     assert Path(package) == Path(purelib) / "fervision" / "__init__.py"
     assert Path(folder) == Path(purelib) / "fervision" / "checkpoints"
-    assert Path(yunet) == Path(folder) / "face_detection_yunet_2023mar.onnx"
+    assert Path(yunet) == Path(folder) / "face_detection_yunet_2023mar_anysize.onnx"
     assert names.split(",") == sorted(n.removesuffix(".safetensors") for n in SHIPPED if n.endswith(".safetensors"))
 
 

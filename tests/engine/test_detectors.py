@@ -68,7 +68,7 @@ def test_missing_yunet_file_is_one_sentence(tmp_path, monkeypatch):
     from fervision.engine.detectors.yunet import find_yunet
     from fervision.errors import FervisionError
 
-    shipped = ROOT / "fervision" / "checkpoints" / "face_detection_yunet_2023mar.onnx"
+    shipped = ROOT / "fervision" / "checkpoints" / "face_detection_yunet_2023mar_anysize.onnx"
     assert find_yunet(shipped) == shipped
     monkeypatch.setenv("FERVISION_YUNET", str(shipped))
     assert find_yunet(search=[]) == shipped  # the environment variable comes before the package's file
@@ -157,3 +157,43 @@ def test_images_a_detector_cannot_read_are_one_sentence(name, image, what):
     with pytest.raises(FervisionError, match=f"needs a colour BGR image .*, not .*{what}"):
         detector(image)
     assert len(detector(np.zeros((0, 0, 3), np.uint8))) == 0  # an empty window has no faces
+
+
+def _as_frames(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    order = np.lexsort(rows[:, :2].T)  # by y, then x: the two runtimes' NMS may list ties differently
+    return rows[order, :14], rows[order, 14]
+
+
+@pytest.mark.parametrize("crop", [None, (17, 203, 5, 333)], ids=["whole", "odd-sized"])
+def test_yunet_runs_the_same_on_onnxruntime_and_opencv(crop):
+    """The default runtime (ONNX Runtime, our decoding) finds what OpenCV's FaceDetectorYN finds."""
+    from fervision.engine.detectors.yunet import find_yunet
+    from fervision.engine.detectors.yunet_runtime import OnnxRuntimeYuNet, OpenCvYuNet
+
+    image = read_image(ROOT / "assets" / "sample_face_pexels.jpg")
+    image = np.ascontiguousarray(image[crop[0]:crop[1], crop[2]:crop[3]]) if crop else image
+    group = read_image(shared_path("data", "media", "multi_face.jpg"))
+    ours, theirs = OnnxRuntimeYuNet(find_yunet(), 0.3, 0.3), OpenCvYuNet(find_yunet(), 0.3, 0.3)
+    for picture in (image, group, np.zeros((64, 96, 3), np.uint8)):
+        (a, score_a), (b, score_b) = _as_frames(ours.detect(picture)), _as_frames(theirs.detect(picture))
+        assert a.shape == b.shape and np.allclose(a, b, atol=0.05) and np.allclose(score_a, score_b, atol=1e-4)
+    assert len(ours.detect(group)) >= 5
+
+
+def test_yunet_runtime_is_chosen_by_what_is_installed_and_the_file(monkeypatch):
+    from fervision.engine.detectors import yunet_runtime
+    from fervision.engine.detectors.yunet import YuNetDetector
+
+    assert YuNetDetector().runtime.name == "onnxruntime"
+    assert YuNetDetector(backend="opencv").runtime.name == "opencv"
+    with pytest.raises(FervisionError, match="runs on auto, onnxruntime, opencv, not 'tensorrt'"):
+        YuNetDetector(backend="tensorrt")  # type: ignore[arg-type]
+    # opencv_zoo's own file has a fixed 640x640 input: OpenCV's DNN runs it, ONNX Runtime would refuse other sizes
+    fixed = shared_path("models", "face_detection_yunet_2023mar.onnx")
+    assert YuNetDetector(fixed).runtime.name == "opencv"
+    with pytest.raises(FervisionError, match="has a fixed input size"):
+        YuNetDetector(fixed, backend="onnxruntime")
+    monkeypatch.setattr(yunet_runtime, "onnxruntime_available", lambda: False)
+    assert YuNetDetector().runtime.name == "opencv"
+    with pytest.raises(FervisionError, match="needs the onnxruntime package"):
+        YuNetDetector(backend="onnxruntime")

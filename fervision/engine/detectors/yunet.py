@@ -1,8 +1,10 @@
-"""OpenCV's YuNet face detector (``cv2.FaceDetectorYN``), the default detector.
+"""YuNet, the default face detector (opencv_zoo's face_detection_yunet_2023mar), run by ONNX
+Runtime or OpenCV's DNN (:mod:`.yunet_runtime`).
 
-Its ONNX file (232 KB, MIT licence, from opencv_zoo) ships as package data in
-``fervision/checkpoints/``. The file is looked up in this order: the ``model_path`` option,
-``$FERVISION_YUNET``, then the package's ``checkpoints/`` folder (found with :mod:`importlib.resources`).
+Its ONNX file (230 KB, MIT licence, from opencv_zoo, with its input size made free by
+``scripts/yunet_any_size.py``) ships as package data in ``fervision/checkpoints/``. The file is
+looked up in this order: the ``model_path`` option, ``$FERVISION_YUNET``, then the package's
+``checkpoints/`` folder (found with :mod:`importlib.resources`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ import numpy as np
 from ...core.frame import FaceFrame
 from ...errors import FervisionError
 from .registry import FaceDetector, register_detector
+from .yunet_runtime import Backend, open_yunet
 
-YUNET_FILE = "face_detection_yunet_2023mar.onnx"
+YUNET_FILE = "face_detection_yunet_2023mar_anysize.onnx"
 
 
 def check_fraction(name: str, value: object) -> float:
@@ -53,15 +56,16 @@ def find_yunet(model_path: str | Path | None = None, search: list[Path] | None =
             return Path(c)
     raise FervisionError(
         f"YuNet needs its model file {YUNET_FILE}: pass model_path or set FERVISION_YUNET "
-        "(it is published in the opencv_zoo repository)."
+        "(opencv_zoo publishes face_detection_yunet_2023mar.onnx, which OpenCV's DNN runs as it is)."
     )
 
 
 class YuNetDetector:
     def __init__(self, model_path: str | Path | None = None, min_confidence: float = 0.7, nms: float = 0.3,
-                 max_side: int | None = 1280) -> None:
+                 max_side: int | None = 1280, backend: Backend = "auto") -> None:
         """``max_side`` downscales larger frames before detection (boxes are mapped back):
-        1080p costs 2.25x the time of 1280 px for faces that are large enough at either."""
+        1080p costs 2.25x the time of 1280 px for faces that are large enough at either.
+        ``backend``: ``onnxruntime``, ``opencv`` or ``auto`` (:func:`.yunet_runtime.open_yunet`)."""
         min_confidence, nms = check_fraction("minimum score", min_confidence), check_fraction("NMS threshold", nms)
         if max_side is not None and (isinstance(max_side, bool) or not isinstance(max_side, (int, float))
                                      or not math.isfinite(max_side) or max_side < 32):
@@ -69,8 +73,7 @@ class YuNetDetector:
         self.path = find_yunet(model_path)
         self.max_side = max_side
         self.min_confidence = min_confidence
-        self._net = cv2.FaceDetectorYN.create(str(self.path), "", (320, 320), min_confidence, nms, 5000)
-        self._size: tuple[int, int] | None = None
+        self.runtime = open_yunet(self.path, min_confidence, nms, backend)
 
     def __call__(self, image_bgr: np.ndarray) -> FaceFrame:
         return self.detect_with_landmarks(image_bgr)[0]
@@ -87,11 +90,8 @@ class YuNetDetector:
             scale = self.max_side / max(image_bgr.shape[:2])
             image_bgr = cv2.resize(image_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
         h, w = image_bgr.shape[:2]
-        if self._size != (w, h):
-            self._net.setInputSize((w, h))
-            self._size = (w, h)
-        _, faces = self._net.detect(image_bgr)
-        if faces is None or not len(faces):
+        faces = self.runtime.detect(image_bgr)
+        if not len(faces):
             return none
         xywh = faces[:, :4]
         xyxy = np.concatenate([xywh[:, :2], xywh[:, :2] + xywh[:, 2:4]], axis=1)
@@ -102,8 +102,9 @@ class YuNetDetector:
 
 @register_detector("yunet")
 def yunet_detector(model_path: str | None = None, min_confidence: float = 0.7, tiles: int = 1,
-                   max_side: int | None = 1280) -> FaceDetector:
+                   max_side: int | None = 1280, backend: Backend = "auto") -> FaceDetector:
     """The default: 0.7 is the threshold with >= 90 % recall on faces >= 24 px in our benchmark (README)."""
     from .tiling import TiledDetector
 
-    return TiledDetector(YuNetDetector(model_path, min_confidence, max_side=max_side), grid=check_tiles(tiles))
+    return TiledDetector(YuNetDetector(model_path, min_confidence, max_side=max_side, backend=backend),
+                         grid=check_tiles(tiles))
