@@ -197,3 +197,13 @@ def test_yunet_runtime_is_chosen_by_what_is_installed_and_the_file(monkeypatch):
     assert YuNetDetector().runtime.name == "opencv"
     with pytest.raises(FervisionError, match="needs the onnxruntime package"):
         YuNetDetector(backend="onnxruntime")
+
+
+@pytest.mark.parametrize("backend", ["auto", "onnxruntime", "opencv"])
+def test_a_file_that_is_no_model_is_one_sentence(tmp_path, backend):
+    from fervision.engine.detectors.yunet import YuNetDetector
+
+    bad = tmp_path / "yunet.onnx"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(FervisionError, match=r"cannot read yunet\.onnx as"):
+        YuNetDetector(bad, backend=backend)

@@ -40,7 +40,10 @@ class OpenCvYuNet:
     name = "opencv"
 
     def __init__(self, path: Path, min_score: float, nms: float) -> None:
-        self._net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), min_score, nms, MAX_FACES)
+        try:
+            self._net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), min_score, nms, MAX_FACES)
+        except cv2.error:
+            raise FervisionError(f"OpenCV cannot read {path.name} as YuNet's ONNX model.") from None
         self._size: tuple[int, int] | None = None
 
     def detect(self, image_bgr: np.ndarray) -> np.ndarray:
@@ -64,7 +67,11 @@ class OnnxRuntimeYuNet:
         # takes the core that decoding, the recogniser or the encoder needs next.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        try:
+            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime's errors (bad protobuf, bad graph) share no public base class
+            raise UnreadableModel(f"ONNX Runtime cannot read {path.name} as an ONNX model "
+                                  f"({str(exc).splitlines()[0][:200]}).") from None
         (image,) = self._session.get_inputs()
         if not has_free_size(image.shape):
             raise FervisionError(f"{path.name} has a fixed input size {image.shape}; ONNX Runtime needs one whose "
@@ -92,6 +99,10 @@ class OnnxRuntimeYuNet:
                                     top_k=MAX_FACES)
             faces = faces[np.asarray(keep, int).reshape(-1)]
         return faces
+
+
+class UnreadableModel(FervisionError):
+    """The file is no ONNX model ONNX Runtime can load (OpenCV's DNN is not tried on it either)."""
 
 
 def has_free_size(shape: list) -> bool:
@@ -134,7 +145,9 @@ def open_yunet(path: Path, min_score: float, nms: float, backend: Backend = "aut
         raise FervisionError("YuNet's onnxruntime backend needs the onnxruntime package (pip install onnxruntime).")
     try:
         return OnnxRuntimeYuNet(path, min_score, nms)
-    except FervisionError:
+    except UnreadableModel:
+        raise
+    except FervisionError:  # a fixed input size
         if backend == "auto":
             return OpenCvYuNet(path, min_score, nms)
         raise
