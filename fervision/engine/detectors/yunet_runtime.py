@@ -1,11 +1,12 @@
 """Two runtimes for YuNet's network with one output: ONNX Runtime (the default) and OpenCV's DNN.
 
 Both return OpenCV's ``FaceDetectorYN`` rows, ``[n, 15]``: x, y, w, h, five points (x, y) and
-the score, in the pixels of the image given. ONNX Runtime runs the same network 2-3x faster on a
-CPU (``fervision bench detect``: 27 ms vs 72 ms per 1280x720 frame on 2 cores), which matters
-because detection is most of a frame's time. OpenCV's DNN remains for a model file whose input
-size is fixed (ONNX Runtime checks it; the shipped file names its height and width free, see
-``scripts/yunet_any_size.py``) and where ``onnxruntime`` is not installed.
+the score, in the pixels of the image given. ONNX Runtime runs the same network about twice as
+fast on a CPU (``fervision bench detect``: 34-42 vs 57-72 ms per wider_classroom photo on 2 cores,
+run side by side), which matters because detection is most of a frame's time. OpenCV's DNN
+remains for a model file whose input size is fixed (ONNX Runtime checks it; the shipped file
+names its height and width free, see ``scripts/yunet_any_size.py``) and where ``onnxruntime`` is
+not installed.
 
 The decoding follows OpenCV's ``FaceDetectorYN`` (the image padded with black to a multiple of
 32 at the bottom and right, three strides of anchors, score sqrt(class · objectness), NMS), so
