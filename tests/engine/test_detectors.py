@@ -73,10 +73,14 @@ def test_missing_yunet_file_is_one_sentence(tmp_path, monkeypatch):
     monkeypatch.setenv("FERVISION_YUNET", str(shipped))
     assert find_yunet(search=[]) == shipped  # the environment variable comes before the package's file
     monkeypatch.delenv("FERVISION_YUNET")
-    monkey_root = tmp_path / "fresh"
-    monkey_root.mkdir()
     with pytest.raises(FervisionError, match="needs its model file"):
-        find_yunet(tmp_path / "nope.onnx", search=[])
+        find_yunet(search=[tmp_path / "nope.onnx"])
+    # a file the user names must be there: a typo does not fall through to the shipped model
+    with pytest.raises(FervisionError, match=r"YuNet's model_path names .*nope\.onnx, which is not a file"):
+        find_yunet(tmp_path / "nope.onnx")
+    monkeypatch.setenv("FERVISION_YUNET", str(tmp_path))
+    with pytest.raises(FervisionError, match=r"FERVISION_YUNET names .*, which is not a file"):
+        find_yunet()
 
 
 def test_tiles_cover_the_frame_with_overlap():
@@ -205,5 +209,5 @@ def test_a_file_that_is_no_model_is_one_sentence(tmp_path, backend):
 
     bad = tmp_path / "yunet.onnx"
     bad.write_bytes(b"not a model")
-    with pytest.raises(FervisionError, match=r"cannot read yunet\.onnx as"):
+    with pytest.raises(FervisionError, match=r"cannot read .*yunet\.onnx as"):
         YuNetDetector(bad, backend=backend)

@@ -47,15 +47,23 @@ def check_bgr(image: object) -> None:
 
 
 def find_yunet(model_path: str | Path | None = None, search: list[Path] | None = None) -> Path:
-    """The YuNet ONNX file; ``search`` replaces the package folder after ``model_path`` and ``$FERVISION_YUNET``."""
+    """The YuNet ONNX file; ``search`` replaces the package folder after ``model_path`` and ``$FERVISION_YUNET``.
+
+    A file the user names (``model_path``, ``$FERVISION_YUNET``) must exist: a mistyped path would
+    otherwise fall through to the shipped model without a word."""
+    for given, what in ((model_path, "YuNet's model_path"), (os.environ.get("FERVISION_YUNET"), "FERVISION_YUNET")):
+        if given:
+            if not Path(given).is_file():
+                raise FervisionError(f"{what} names {given}, which is not a file.")
+            return Path(given)
     if search is None:
         search = [Path(str(resources.files("fervision") / "checkpoints" / YUNET_FILE))]
-    candidates = [model_path, os.environ.get("FERVISION_YUNET"), *search]
-    for c in candidates:
-        if c and Path(c).is_file():
+    for c in search:
+        if Path(c).is_file():
             return Path(c)
     raise FervisionError(
-        f"YuNet needs its model file {YUNET_FILE}: pass model_path or set FERVISION_YUNET "
+        f"YuNet needs its model file {YUNET_FILE}, which this installation lacks: pass model_path or set "
+        "FERVISION_YUNET "
         "(opencv_zoo publishes face_detection_yunet_2023mar.onnx, which OpenCV's DNN runs as it is)."
     )
 

@@ -44,7 +44,7 @@ class OpenCvYuNet:
         try:
             self._net = cv2.FaceDetectorYN.create(str(path), "", (320, 320), min_score, nms, MAX_FACES)
         except cv2.error:
-            raise FervisionError(f"OpenCV cannot read {path.name} as YuNet's ONNX model.") from None
+            raise FervisionError(f"OpenCV cannot read {path} as YuNet's ONNX model.") from None
         self._size: tuple[int, int] | None = None
 
     def detect(self, image_bgr: np.ndarray) -> np.ndarray:
@@ -71,7 +71,7 @@ class OnnxRuntimeYuNet:
         try:
             self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime's errors (bad protobuf, bad graph) share no public base class
-            raise UnreadableModel(f"ONNX Runtime cannot read {path.name} as an ONNX model "
+            raise UnreadableModel(f"ONNX Runtime cannot read {path} as an ONNX model "
                                   f"({str(exc).splitlines()[0][:200]}).") from None
         (image,) = self._session.get_inputs()
         if not has_free_size(image.shape):
