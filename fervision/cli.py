@@ -137,9 +137,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     args.checkpoint = str(resolve_checkpoint(args.checkpoint))
     output = args.output or _eval_report_prefix(Path(args.checkpoint), args.dataset, args.split)
     tta = None if args.tta_flip is None else args.tta_flip == "on"
-    report = evaluate_checkpoint(args.checkpoint, args.dataset, args.data, args.split, args.device, tta, output)
+    report = evaluate_checkpoint(args.checkpoint, args.dataset, args.data, args.split, args.device, tta, output,
+                                 runtime=args.runtime)
     tta_used = "on" if report["tta_flip"] else "off"
-    print(f"{args.checkpoint} on {args.dataset}/{args.split} (n={report['n']}, flip TTA {tta_used})")
+    print(f"{args.checkpoint} on {args.dataset}/{args.split} (n={report['n']}, flip TTA {tta_used}, "
+          f"{report['runtime']})")
     print(f"accuracy {100 * report['accuracy']:.2f} %   macro-F1 {100 * report['macro_f1']:.2f} %   "
           f"mean recall {100 * report['mean_recall']:.2f} %")
     print("per-class recall: " + "  ".join(f"{k} {100 * v['recall']:.1f}" for k, v in report["per_class"].items()))
@@ -472,6 +474,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test")
     p.add_argument("--device", default="auto")
     p.add_argument("--tta-flip", choices=["on", "off"], help="default: as recorded in the checkpoint")
+    p.add_argument("--runtime", default="auto", choices=["auto", "onnxruntime", "torch"],
+                   help="what runs the network on a CPU (auto: ONNX Runtime, as the recogniser does)")
     p.add_argument("--output", help="report path prefix (default: beside the checkpoint)")
     p.add_argument("--bench", action="store_true", help="also measure faces per second on CPU (and GPU)")
     p.set_defaults(func=cmd_eval)

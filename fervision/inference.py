@@ -7,6 +7,7 @@ apply exactly the checkpoint's preprocessing.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -31,8 +32,10 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     return dev
 
 
-def use_channels_last(model: nn.Module, device: torch.device) -> bool:
+def use_channels_last(model: nn.Module | Callable[[torch.Tensor], torch.Tensor], device: torch.device) -> bool:
     """NHWC on CUDA always; on CPU only for models whose config says it was measured faster."""
+    if not isinstance(model, nn.Module):
+        return False
     if device.type == "cuda":
         return True
     config = getattr(model, "fervision_config", None)
@@ -40,20 +43,21 @@ def use_channels_last(model: nn.Module, device: torch.device) -> bool:
 
 
 def predict_tensor(
-    model: nn.Module,
+    model: nn.Module | Callable[[torch.Tensor], torch.Tensor],
     images: torch.Tensor,
     pre: Preprocessing,
     device: torch.device,
     batch_size: int = 256,
     tta_flip: bool = False,
 ) -> np.ndarray:
-    """Softmax probabilities ``float32 [N, K]`` for uint8 faces ``[N, C, H, W]`` (``model`` must be in eval mode).
+    """Softmax probabilities ``float32 [N, K]`` for uint8 faces ``[N, C, H, W]`` (``model`` must be in eval mode;
+    or any callable from a float batch to logits, such as :class:`~fervision.onnx_model.OnnxRuntimeModel`).
 
     On CUDA the forward pass runs in half precision (autocast); ``tta_flip`` averages the
     prediction with that of the mirrored face.
     """
     channels_last = use_channels_last(model, device)
-    if channels_last and not getattr(model, "_fervision_channels_last", False):
+    if channels_last and isinstance(model, nn.Module) and not getattr(model, "_fervision_channels_last", False):
         with torch.no_grad():  # outside inference mode, so the weights stay trainable
             model.to(memory_format=torch.channels_last)
         vars(model)["_fervision_channels_last"] = True  # converting copies every weight: do it once
@@ -62,7 +66,7 @@ def predict_tensor(
 
 @torch.inference_mode()
 def _predict(
-    model: nn.Module,
+    model: nn.Module | Callable[[torch.Tensor], torch.Tensor],
     images: torch.Tensor,
     pre: Preprocessing,
     device: torch.device,

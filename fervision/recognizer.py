@@ -22,6 +22,7 @@ import torch
 from .checkpoint import CheckpointMeta, load_checkpoint
 from .errors import CheckpointError
 from .inference import predict_tensor, resolve_device
+from .onnx_model import Runtime, cpu_runtime
 
 DEFAULT_CHECKPOINT = "efficientnet_lite0_ferplus"
 """The checkpoint behind ``from_checkpoint("default")`` (see README: Choosing the default)."""
@@ -88,9 +89,10 @@ class ExpressionRecognizer:
     """Batched facial-expression recognition with a fervision checkpoint."""
 
     def __init__(self, model: torch.nn.Module, meta: CheckpointMeta, device: torch.device, batch_size: int = 64,
-                 tta_flip: bool = False) -> None:
+                 tta_flip: bool = False, runtime: Runtime = "auto") -> None:
         """``batch_size`` faces go through the model at once (at least 1); ``tta_flip`` averages each face
-        with its mirror image: slightly more accurate, half the speed."""
+        with its mirror image: slightly more accurate, half the speed. ``runtime``: on a CPU the
+        model runs on ONNX Runtime (``auto``, ``onnxruntime``) or torch (:mod:`.onnx_model`)."""
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"batch_size must be a whole number of at least 1, not {batch_size!r}.")
         self.model = model
@@ -98,6 +100,13 @@ class ExpressionRecognizer:
         self.device = device
         self.batch_size = batch_size
         self.tta_flip = tta_flip
+        pre = meta.preprocessing
+        self._onnx = cpu_runtime(model, pre.in_chans, pre.input_size, runtime, device)
+
+    @property
+    def runtime(self) -> str:
+        """What runs the network: ``onnxruntime`` or ``torch``."""
+        return "torch" if self._onnx is None else "onnxruntime"
 
     @classmethod
     def from_checkpoint(cls, path_or_name: str | Path = "default", device: str = "auto",
@@ -150,7 +159,7 @@ class ExpressionRecognizer:
         if len(faces) == 0:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
         batch = torch.from_numpy(np.stack([self._prepare(f, i) for i, f in enumerate(faces)]))
-        return predict_tensor(self.model, batch, self.meta.preprocessing, self.device,
+        return predict_tensor(self._onnx or self.model, batch, self.meta.preprocessing, self.device,
                               batch_size=self.batch_size, tta_flip=self.tta_flip)
 
 

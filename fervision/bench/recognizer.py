@@ -1,4 +1,5 @@
-"""Recogniser throughput: faces per second at a fixed batch size on CPU and, when present, GPU."""
+"""Recogniser throughput: faces per second at a fixed batch size on CPU (torch and ONNX Runtime, one
+after the other) and, when present, GPU."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..onnx_model import onnx_export_available
 from ..recognizer import ExpressionRecognizer
 
 
@@ -25,13 +27,15 @@ def faces_per_second(rec: ExpressionRecognizer, batch: int = 32, seconds: float 
 
 
 def bench_checkpoint(checkpoint: str | Path, batch: int = 32, seconds: float = 5.0) -> list[str]:
-    """One line per device: faces/s at ``batch``, with the thread count (CPU) or GPU name."""
+    """One line per device and runtime: faces/s at ``batch``, with the thread count (CPU) or GPU name."""
     lines = []
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    for device in devices:
-        rec = ExpressionRecognizer.from_checkpoint(checkpoint, device=device, batch_size=batch)
+    runs = [("cpu", "torch")] + ([("cpu", "onnxruntime")] if onnx_export_available() else [])
+    runs += [("cuda", "torch")] if torch.cuda.is_available() else []
+    for device, runtime in runs:
+        rec = ExpressionRecognizer.from_checkpoint(checkpoint, device=device, batch_size=batch, runtime=runtime)
         fps = faces_per_second(rec, batch, seconds)
-        where = f"CPU, {torch.get_num_threads()} threads" if device == "cpu" else torch.cuda.get_device_name()
+        where = (f"CPU, {torch.get_num_threads()} threads, {runtime}" if device == "cpu"
+                 else torch.cuda.get_device_name())
         tta = " (flip TTA: 2 passes)" if rec.tta_flip else ""
         lines.append(f"{Path(str(checkpoint)).stem}: {fps:,.0f} faces/s at batch {batch} on {where}{tta}")
     return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from ..data import FaceTensors, load_dataset
 from ..inference import predict_tensor, resolve_device
 from ..metrics import classification_report
 from ..models import count_macs, count_params
+from ..onnx_model import Runtime, cpu_runtime
 
 
 def evaluate_model(
@@ -25,16 +27,18 @@ def evaluate_model(
     device: torch.device,
     tta_flip: bool = False,
     batch_size: int = 256,
+    forward: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> dict[str, Any]:
     """Classification report of ``model`` on ``data`` (labels must be in the model's order).
 
     The model is evaluated in eval mode (BatchNorm running statistics, no dropout) and
-    returned to the mode it was in.
+    returned to the mode it was in. ``forward`` runs instead of ``model`` where given (its ONNX
+    Runtime copy, :mod:`fervision.onnx_model`).
     """
     was_training = model.training
     model.eval()
     try:
-        probs = predict_tensor(model, data.images, pre, device, batch_size=batch_size, tta_flip=tta_flip)
+        probs = predict_tensor(forward or model, data.images, pre, device, batch_size=batch_size, tta_flip=tta_flip)
     finally:
         model.train(was_training)
     return classification_report(data.labels.numpy(), probs.argmax(axis=1), data.label_names)
@@ -48,8 +52,11 @@ def evaluate_checkpoint(
     device: str = "auto",
     tta_flip: bool | None = None,
     output: str | Path | None = None,
+    runtime: Runtime = "auto",
 ) -> dict[str, Any]:
-    """Evaluate a checkpoint; writes ``<output>.json`` and ``<output>_confusion.png`` when ``output`` is given.
+    """Evaluate a checkpoint on ``runtime`` as the recogniser runs it (ONNX Runtime on a CPU by
+    default, :mod:`fervision.onnx_model`); writes ``<output>.json`` and ``<output>_confusion.png``
+    when ``output`` is given.
 
     The report also carries the model's parameters and MACs at its input size, so a results
     table (model cards, docs/ablations.md) can be built from reports alone.
@@ -65,8 +72,11 @@ def evaluate_checkpoint(
     require_labels(meta, data.label_names, checkpoint)
     if tta_flip is None:
         tta_flip = bool(meta.metrics.get("tta_flip", False))
-    report = evaluate_model(model, data, meta.preprocessing, dev, tta_flip=tta_flip)
+    pre = meta.preprocessing
+    onnx = cpu_runtime(model, pre.in_chans, pre.input_size, runtime, dev)
+    report = evaluate_model(model, data, pre, dev, tta_flip=tta_flip, forward=onnx)
     report.update({"checkpoint": str(checkpoint), "dataset": dataset, "split": split, "tta_flip": tta_flip,
+                   "runtime": "torch" if onnx is None else "onnxruntime",
                    "params": count_params(model), "input_size": meta.preprocessing.input_size,
                    "macs": count_macs(model, meta.preprocessing.input_size, meta.preprocessing.in_chans)})
     if output is not None:
