@@ -261,11 +261,14 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(format_memory(bench_memory(faces=args.faces, minutes=args.minutes, fps=args.fps)))
         return 0
     if args.what == "detect":
-        from .bench.detection import bench_detectors, format_scores
+        from .bench.detection import MIN_PRECISION, bench_detectors, format_held_out, format_scores, held_out_thresholds
 
         if not args.data:
             raise FervisionError("bench detect needs --data (a folder with ground_truth.json and images/).")
         print(format_scores(bench_detectors(args.data)))
+        print(f"\nYuNet's threshold chosen honestly (2-fold: the best recall on faces >= 24 px at >= "
+              f"{100 * MIN_PRECISION:.0f} % precision on one half of the photos, scored on the other):\n")
+        print(format_held_out(held_out_thresholds(args.data)))
         return 0
     if args.what == "pose":
         from .bench.pose import bench_pose, format_pose, plot_video_pose

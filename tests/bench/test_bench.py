@@ -3,13 +3,13 @@ import json
 import cv2
 import numpy as np
 
-from fervision.bench.detection import format_scores, score_detector
+from fervision.bench.detection import choose, format_held_out, format_scores, held_out_thresholds, score_detector
 from fervision.bench.pipeline import bench_video, format_bench
 from fervision.core.frame import FaceFrame
 from fervision.engine.config import PipelineConfig
 from fervision.outputs.video import H264Writer
 
-from ..conftest import ROOT
+from ..conftest import ROOT, shared_path
 
 
 def test_detection_scoring_by_hand(tmp_path):
@@ -28,6 +28,28 @@ def test_detection_scoring_by_hand(tmp_path):
     assert s.true_positives == 2 and s.detections == 3  # the detection on the invalid face counts neither way
     assert "| fake | 100.0 % | 50.0 % |" in format_scores([s])
     json.dumps(s.found)
+
+
+def test_threshold_choice_by_hand():
+    """Two 30 px faces per photo; a true detection at 0.9, one at 0.6, a false one at 0.7."""
+    truth = {f: {"boxes_xywh": [[0, 0, 30, 30], [100, 0, 30, 30]]} for f in ("a", "b")}
+    frame = FaceFrame(xyxy=np.array([[0, 0, 30, 30], [100, 0, 130, 30], [50, 50, 80, 80]], np.float32),
+                      confidence=np.array([0.9, 0.6, 0.7], np.float32))
+    found = {"a": frame, "b": frame}
+    # 0.5 / 0.6: recall 100 %, precision 67 %; 0.65 / 0.7: 50 %, 50 %; 0.75+: 50 %, 100 %
+    assert choose(found, truth, ["a", "b"], (0.5, 0.6, 0.7, 0.8, 0.9), min_precision=0.95) == 0.8
+    assert choose(found, truth, ["a"], (0.5, 0.6, 0.7), min_precision=0.6) == 0.5  # a tie: the lower threshold
+    assert choose(found, truth, ["a"], (0.6, 0.7, 0.8), min_precision=0.4) == 0.6  # best recall first
+    assert choose(found, truth, ["a"], (0.5, 0.7), min_precision=0.99) == 0.5  # none gets there: most precise
+
+
+def test_threshold_chosen_on_other_photos_scores_each_photo_once():
+    data = shared_path("data", "wider_classroom")
+    choices = held_out_thresholds(data, folds=2)
+    photos = len(json.loads((data / "ground_truth.json").read_text()))
+    assert [c.held_out.images for c in choices] == [photos - photos // 2, photos // 2]
+    assert all(c.tuned.images + c.held_out.images == photos for c in choices)
+    assert "each scored held out" in format_held_out(choices)
 
 
 def test_video_bench_reports_every_stage(tmp_path):
