@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from .data import list_datasets
 from .engine.detectors import DEFAULT_DETECTOR, DEFAULT_MIN_FACE_PX, list_detectors
 from .errors import FervisionError
+from .outputs import VIDEO_MAX_SIDE
 
 if TYPE_CHECKING:
     from .checkpoint import CheckpointMeta
@@ -203,7 +204,8 @@ def cmd_annotate(args: argparse.Namespace) -> int:
     from .analysis.annotate import annotate
 
     result = annotate(args.input, _pipeline_config(args), args.output, stride=args.stride,
-                      blur_faces=args.blur_faces, save_faces_every=args.save_faces)
+                      blur_faces=args.blur_faces, save_faces_every=args.save_faces,
+                      video_max_side=args.video_max_side)
     _report_annotate(args.input, result)
     return 0
 
@@ -215,7 +217,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         raise FervisionError("--stride must be 1 or more.")
     lessons = find_lessons(args.inputs, args.manifest)
     options = LessonOptions(_pipeline_config(args), stride=args.stride, blur_faces=args.blur_faces,
-                            save_faces_every=args.save_faces)
+                            save_faces_every=args.save_faces, video_max_side=args.video_max_side)
     summary = run_batch(lessons, args.output, options, workers=args.workers, ray_address=args.ray,
                         cpus_per_lesson=args.cpus_per_lesson)
     print(f"{len(summary.rows)} lesson(s): {summary.count('done')} done, {summary.count('skipped')} skipped "
@@ -305,6 +307,10 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--stride", type=int, default=1, help="analyse every N-th frame (the video keeps all frames)")
     p.add_argument("--blur-faces", action="store_true", help="blur every face in the annotated output")
+    p.add_argument("--video-max-side", type=int, default=VIDEO_MAX_SIDE, metavar="PX",
+                   help=f"shrink a larger annotated video to PX on its longer side (default {VIDEO_MAX_SIDE}: "
+                        "encoding 1080p costs more than the analysis; the analysis sees the full frame); "
+                        "0 keeps the source's size")
     p.add_argument("--max-faces-per-frame", type=int,
                    help="besides faces whose label turns 1 s old, classify at most N more per frame, oldest first "
                         "(0 = refresh each label once a second in one batch; -1 = every face every frame; "

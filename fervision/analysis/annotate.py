@@ -21,6 +21,7 @@ from tqdm import tqdm
 from ..engine.config import PipelineConfig, build_pipeline
 from ..engine.sources import ImageSource, Source, VideoFileSource, VideoFrame, open_source
 from ..errors import FervisionError
+from ..outputs import VIDEO_MAX_SIDE
 from ..outputs.csv_sinks import ClassCsvSink, FacesCsvSink, StudentsCsvSink
 from ..outputs.face_crops import FaceCropSink
 from ..outputs.images import AnnotatedImagesSink
@@ -66,12 +67,13 @@ def prepare_output_dir(output: str | Path | None, source_spec: str) -> Path:
 
 def annotate(source_spec: str, config: PipelineConfig | None = None, output: str | Path | None = None, *,
              stride: int = 1, blur_faces: bool = False, save_faces_every: float | None = None,
-             progress: bool = True) -> AnnotateResult:
+             progress: bool = True, video_max_side: int | None = VIDEO_MAX_SIDE) -> AnnotateResult:
     """Annotate a source with the pipeline ``config`` describes; returns what was written.
 
     ``stride`` analyses every N-th frame (the video keeps every frame, the overlay held);
     ``save_faces_every`` (seconds) also saves student face crops, sorted by expression, into
-    ``<output>/<stem>_face_crops/`` (see :class:`~fervision.outputs.face_crops.FaceCropSink`).
+    ``<output>/<stem>_face_crops/`` (see :class:`~fervision.outputs.face_crops.FaceCropSink`);
+    ``video_max_side`` (pixels; None or 0: the source's size) shrinks a larger annotated video.
     Interrupting keeps every finished frame: each sink is closed on the way out. A run already
     writing this source's outputs into the same folder is refused; a full disk, or an output
     name taken by a folder, ends in a :class:`FervisionError` saying what was saved."""
@@ -79,6 +81,8 @@ def annotate(source_spec: str, config: PipelineConfig | None = None, output: str
         raise FervisionError("--stride must be 1 or more.")
     if save_faces_every is not None and save_faces_every < 0:
         raise FervisionError("--save-faces takes a number of seconds, 0 or more.")
+    if video_max_side is not None and video_max_side != 0 and video_max_side < 64:
+        raise FervisionError("--video-max-side takes 64 pixels or more (0: the source's size).")
     source = open_source(source_spec)
     with source:
         folder = prepare_output_dir(output, source_spec)
@@ -86,13 +90,15 @@ def annotate(source_spec: str, config: PipelineConfig | None = None, output: str
         try:
             with OutputLock(folder, source.name):
                 return _annotate(source, folder, config, saved, stride=stride, blur_faces=blur_faces,
-                                 save_faces_every=save_faces_every, progress=progress)
+                                 save_faces_every=save_faces_every, progress=progress,
+                                 video_max_side=video_max_side or None)
         except OSError as exc:
             raise saved.explain(exc) from None
 
 
 def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved: _Saved, *, stride: int,
-              blur_faces: bool, save_faces_every: float | None, progress: bool) -> AnnotateResult:
+              blur_faces: bool, save_faces_every: float | None, progress: bool,
+              video_max_side: int | None) -> AnnotateResult:
     stem = source.name
     paths = {kind: folder / f"{stem}_{kind}.csv" for kind in ("faces", "students", "class")}
     timeline = folder / f"{stem}_timeline.png"
@@ -130,7 +136,8 @@ def _annotate(source: Source, folder: Path, config: PipelineConfig | None, saved
             paths["video"] = video
             sinks.append(stack.enter_context(AnnotatedVideoSink(video, source.fps or 25.0,
                                                                 (source.width, source.height), draw,
-                                                                audio_from=source.path)))
+                                                                audio_from=source.path,
+                                                                max_side=video_max_side)))
         elif isinstance(source, ImageSource):
             paths["images"] = folder
             sinks.append(AnnotatedImagesSink(folder, source.stem, draw))

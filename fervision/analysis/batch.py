@@ -28,7 +28,7 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from typing import Any
 from ..core.io import atomic_write_bytes
 from ..engine.config import PipelineConfig
 from ..errors import FervisionError
+from ..outputs import VIDEO_MAX_SIDE
 from ..outputs.report import write_index
 
 VIDEO_SUFFIXES = {".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv", ".ts"}
@@ -65,6 +66,7 @@ class LessonOptions:
     stride: int = 1
     blur_faces: bool = False
     save_faces_every: float | None = None
+    video_max_side: int | None = VIDEO_MAX_SIDE
 
 
 def _safe_name(stem: str) -> str:
@@ -161,7 +163,8 @@ def run_lesson(lesson: Lesson, output: str, options: LessonOptions, progress: bo
     started = time.perf_counter()
     try:
         result = annotate(lesson.path, options.config, folder, stride=options.stride, blur_faces=options.blur_faces,
-                          save_faces_every=options.save_faces_every, progress=progress)
+                          save_faces_every=options.save_faces_every, progress=progress,
+                          video_max_side=options.video_max_side)
     except FervisionError as exc:
         return _row(lesson, "failed", str(exc), wall_s=round(time.perf_counter() - started, 1))
     except Exception as exc:  # a lesson must never stop the term: say what it was, go on
@@ -260,8 +263,7 @@ def _ray_results(lessons: list[Lesson], output: str, options: LessonOptions, add
     try:
         gpus = ray.cluster_resources().get("GPU", 0)
         if gpus:  # one GPU per lesson, the recogniser on it
-            options = LessonOptions(options.config.with_(device="cuda"), options.stride, options.blur_faces,
-                                    options.save_faces_every)
+            options = replace(options, config=options.config.with_(device="cuda"))
         task = ray.remote(run_lesson).options(num_gpus=1 if gpus else 0, num_cpus=cpus_per_lesson, max_retries=3)
         pending = {task.remote(lesson, output, options): lesson for lesson in lessons}
         while pending:

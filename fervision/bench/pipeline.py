@@ -17,6 +17,7 @@ from ..engine.config import PipelineConfig, build_pipeline
 from ..engine.reading import ReadStage
 from ..engine.sources import VideoFileSource
 from ..engine.stages import DetectStage
+from ..outputs import VIDEO_MAX_SIDE
 from ..outputs.overlay import draw_faces
 from ..outputs.video import AnnotatedVideoSink
 
@@ -54,7 +55,7 @@ def bench_video(video: str | Path, config: PipelineConfig | None = None, max_fra
                             f"detector {config.detector} (tiles {config.tiles}), detect every {detect.every}, "
                             f"max faces/frame {'all' if max_faces is None else max_faces}")
         video_sink = AnnotatedVideoSink(Path(tmp) / "bench.mp4", src.fps or 25.0, (src.width, src.height),
-                                        partial(draw_faces, signals=pipeline.signals))
+                                        partial(draw_faces, signals=pipeline.signals), max_side=VIDEO_MAX_SIDE)
         loop = FrameLoop(pipeline, [video_sink])
         start = time.perf_counter()
         stats = run(src, loop, max_frames=max_frames)
