@@ -11,11 +11,10 @@ from __future__ import annotations
 import queue
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import cv2
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
@@ -27,7 +26,7 @@ from ..engine.config import PipelineConfig, build_pipeline, build_recognizer
 from ..engine.sources import CameraSource, ImageSource, Source, VideoFileSource, VideoFrame, open_source
 from ..errors import FervisionError
 from ..outputs.face_crops import FaceCropSink
-from ..outputs.overlay import blur_boxes, draw_faces
+from ..outputs.overlay import blur_boxes, draw_faces, scaled
 from ..outputs.sink import Sink, SinkBase
 from ..outputs.video import AnnotatedVideoSink
 
@@ -69,17 +68,6 @@ def fit_size(image_size: tuple[int, int], area: tuple[int, int]) -> tuple[int, i
     (iw, ih), (aw, ah) = image_size, area
     scale = min(aw / iw, ah / ih)
     return max(1, round(iw * scale)), max(1, round(ih * scale))
-
-
-def scaled(image_bgr: np.ndarray, faces: FaceFrame, size: tuple[int, int]) -> tuple[np.ndarray, FaceFrame]:
-    """The frame resized to ``size`` (width, height) and its faces' boxes moved with it."""
-    h, w = image_bgr.shape[:2]
-    if (w, h) == size:
-        return image_bgr, faces
-    shrink = size[0] < w
-    image = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    factor = np.array([size[0] / w, size[1] / h] * 2, np.float32)
-    return image, replace(faces, xyxy=faces.xyxy * factor)
 
 
 def _describe(exc: BaseException) -> str:

@@ -19,7 +19,7 @@ import subprocess
 import threading
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -356,6 +356,17 @@ def _head_mark(out: np.ndarray, box: np.ndarray, pose: np.ndarray, colour: tuple
     end = (start[0] + length * np.sin(yaw) * np.cos(pitch), start[1] - length * np.sin(pitch))
     cv2.arrowedLine(out, (round(start[0]), round(start[1])), (round(end[0]), round(end[1])), colour,
                     thickness + 1, cv2.LINE_AA, tipLength=0.3)
+
+
+def scaled(image_bgr: np.ndarray, faces: FaceFrame, size: tuple[int, int]) -> tuple[np.ndarray, FaceFrame]:
+    """The frame resized to ``size`` (width, height) and its faces' boxes moved with it."""
+    h, w = image_bgr.shape[:2]
+    if (w, h) == size:
+        return image_bgr, faces
+    shrink = size[0] < w
+    image = cv2.resize(image_bgr, size, interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+    factor = np.array([size[0] / w, size[1] / h] * 2, np.float32)
+    return image, replace(faces, xyxy=faces.xyxy * factor)
 
 
 BLUR_KERNEL_SHARE = 0.5

@@ -24,7 +24,6 @@ import os
 import queue
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ import numpy as np
 
 from ..core.frame import FaceFrame
 from ..errors import FervisionError
+from .overlay import scaled
 from .sink import SinkBase
 
 _END = object()
@@ -322,10 +322,8 @@ class AnnotatedVideoSink(SinkBase):
         self.path = self.writer.path
 
     def write(self, faces: FaceFrame, image_bgr: np.ndarray) -> None:
-        if self.scale < 1.0:  # drawn after shrinking, so labels keep the size the smaller frame calls for
-            image_bgr = cv2.resize(image_bgr, self.size, interpolation=cv2.INTER_AREA)
-            faces = replace(faces, xyxy=faces.xyxy * np.float32(self.scale))
-        self.writer.write(self.draw(image_bgr, faces), faces.time_s - self.time_origin)
+        # drawn after shrinking, so labels keep the size the smaller frame calls for
+        self.writer.write(self.draw(*scaled(image_bgr, faces, self.size)), faces.time_s - self.time_origin)
 
     def close(self, complete: bool = True) -> None:
         self.writer.close(complete=complete)
