@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .core.onnx_runtime import cpu_session, onnxruntime_available
 from .errors import FervisionError
 
 Runtime = Literal["auto", "onnxruntime", "torch"]
@@ -30,8 +31,6 @@ class OnnxRuntimeModel:
     """Called as the torch model is: a float tensor ``[N, C, S, S]`` in, logits ``[N, K]`` out."""
 
     def __init__(self, model: nn.Module, in_chans: int, input_size: int, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
         was_training = model.training
         model.eval()
         example = torch.zeros(2, in_chans, input_size, input_size)
@@ -46,12 +45,7 @@ class OnnxRuntimeModel:
                                   dynamo=False)
         finally:
             model.train(was_training)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or torch.get_num_threads()
-        # Idle threads sleep: the cores are shared with decoding, detection and encoding.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+        self._session = cpu_session(buffer.getvalue(), threads or torch.get_num_threads())
 
     def __call__(self, faces: torch.Tensor) -> torch.Tensor:
         array = np.ascontiguousarray(faces.detach().cpu().numpy(), dtype=np.float32)
@@ -60,12 +54,12 @@ class OnnxRuntimeModel:
 
 
 def onnx_export_available() -> bool:
+    """Whether torch's exporter (it needs ``onnx``) and ONNX Runtime are both installed."""
     try:
-        import onnx  # noqa: F401  (torch's exporter needs it)
-        import onnxruntime  # noqa: F401
+        import onnx  # noqa: F401
     except ImportError:
         return False
-    return True
+    return onnxruntime_available()
 
 
 def cpu_runtime(model: nn.Module, in_chans: int, input_size: int, runtime: Runtime = "auto",

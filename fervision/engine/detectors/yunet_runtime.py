@@ -21,6 +21,7 @@ from typing import Literal, Protocol
 import cv2
 import numpy as np
 
+from ...core.onnx_runtime import cpu_session, onnxruntime_available
 from ...errors import FervisionError
 
 Backend = Literal["auto", "onnxruntime", "opencv"]
@@ -60,16 +61,8 @@ class OnnxRuntimeYuNet:
     name = "onnxruntime"
 
     def __init__(self, path: Path, min_score: float, nms: float, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or max(cv2.getNumThreads(), 1)
-        # Idle threads sleep rather than spin: on a 2-core laptop a spinning detector thread
-        # takes the core that decoding, the recogniser or the encoder needs next.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
         try:
-            self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            self._session = cpu_session(str(path), threads or cv2.getNumThreads())
         except Exception as exc:  # onnxruntime's errors (bad protobuf, bad graph) share no public base class
             raise UnreadableModel(f"ONNX Runtime cannot read {path} as an ONNX model "
                                   f"({str(exc).splitlines()[0][:200]}).") from None
@@ -125,14 +118,6 @@ def decode(cls: np.ndarray, obj: np.ndarray, bbox: np.ndarray, kps: np.ndarray, 
     points = (kps.reshape(-1, 5, 2)[index] + cell[:, None, :]) * stride
     return np.concatenate([centre - size / 2, size, points.reshape(-1, 10), score[index, None]],
                           axis=1).astype(np.float32)
-
-
-def onnxruntime_available() -> bool:
-    try:
-        import onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def open_yunet(path: Path, min_score: float, nms: float, backend: Backend = "auto") -> YuNetRuntime:
