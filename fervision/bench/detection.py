@@ -55,6 +55,16 @@ class DetectionScore:
     def ms_per_image(self) -> float:
         return 1000 * self.seconds / max(self.images, 1)
 
+    def add(self, other: DetectionScore) -> None:
+        """Count ``other``'s images into this score too."""
+        for key in self.found:
+            self.found[key] += other.found[key]
+            self.total[key] += other.total[key]
+        self.true_positives += other.true_positives
+        self.detections += other.detections
+        self.seconds += other.seconds
+        self.images += other.images
+
 
 def load_ground_truth(data: str | Path) -> tuple[Path, dict[str, Any]]:
     root = Path(data)
@@ -118,17 +128,20 @@ class HeldOutChoice:
     held_out: DetectionScore
 
 
+def score_at(found: dict[str, FaceFrame], truth: dict[str, Any], files: list[str], threshold: float) -> DetectionScore:
+    """``files`` scored with only the detections at ``threshold`` or above."""
+    score = DetectionScore(f"{threshold}")
+    for file in files:
+        add_image(score, found[file][found[file].confidence >= threshold], truth[file])
+    return score
+
+
 def choose(found: dict[str, FaceFrame], truth: dict[str, Any], files: list[str],
            thresholds: tuple[float, ...] = THRESHOLDS, min_precision: float = MIN_PRECISION) -> float:
     """The threshold with the best recall on faces >= 24 px among those at ``min_precision`` or
     more on ``files`` (then the more precise, then the lower threshold; the most precise one when
     none gets there)."""
-    scores = []
-    for t in thresholds:
-        score = DetectionScore(f"{t}")
-        for file in files:
-            add_image(score, found[file][found[file].confidence >= t], truth[file])
-        scores.append((t, score))
+    scores = [(t, score_at(found, truth, files, t)) for t in thresholds]
     good = [(s.recall_24_plus, s.precision, -t) for t, s in scores if s.precision >= min_precision]
     if good:
         return -max(good)[2]
@@ -151,12 +164,7 @@ def held_out_thresholds(data: str | Path, folds: int = 2, detector: str = "yunet
         here = files[k::folds]
         rest = [f for f in files if f not in here]
         t = choose(found, truth, rest, thresholds)
-        tuned, held_out = DetectionScore(f"{t}"), DetectionScore(f"{t}")
-        for file in rest:
-            add_image(tuned, found[file][found[file].confidence >= t], truth[file])
-        for file in here:
-            add_image(held_out, found[file][found[file].confidence >= t], truth[file])
-        choices.append(HeldOutChoice(k + 1, t, tuned, held_out))
+        choices.append(HeldOutChoice(k + 1, t, score_at(found, truth, rest, t), score_at(found, truth, here, t)))
     return choices
 
 
@@ -168,12 +176,7 @@ def format_held_out(choices: list[HeldOutChoice]) -> str:
         lines.append(f"| fold {c.fold} ({c.held_out.images} photos) | {c.threshold:.2f} | "
                      f"{100 * c.tuned.recall_24_plus:.1f} % | {100 * c.tuned.precision:.1f} % | "
                      f"{100 * c.held_out.recall_24_plus:.1f} % | {100 * c.held_out.precision:.1f} % |")
-        for key in pooled.found:
-            pooled.found[key] += c.held_out.found[key]
-            pooled.total[key] += c.held_out.total[key]
-        pooled.true_positives += c.held_out.true_positives
-        pooled.detections += c.held_out.detections
-        pooled.images += c.held_out.images
+        pooled.add(c.held_out)
     lines.append(f"| all {pooled.images}, each scored held out | — | | | **{100 * pooled.recall_24_plus:.1f} %** | "
                  f"**{100 * pooled.precision:.1f} %** |")
     return "\n".join(lines)
